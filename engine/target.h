@@ -1,0 +1,59 @@
+// The one interface between the engine and a debugger (LLDB, GDB, or a test double).
+//
+//   goinspect::Target& t = ...;           // an LldbTarget, a GdbTarget, a FakeTarget
+//   uint64_t word;
+//   if (t.readMemory(addr, &word, 8)) ...  // live process or core, the engine does not care
+//
+// Everything here only reads: no implementation may write target memory or registers, or
+// run code in the target.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace goinspect {
+
+// The registers the unwinder needs, for linux/amd64 (rip, rsp, rbp and the TLS base).
+struct Registers {
+  uint64_t pc = 0;
+  uint64_t sp = 0;
+  uint64_t fp = 0;
+  std::optional<uint64_t> fsBase;  // absent where the debugger does not expose it
+};
+
+struct ThreadInfo {
+  uint64_t tid = 0;         // the OS thread id (LWP), as m.procid holds it
+  uint32_t index = 0;       // the debugger's own thread number, for the user
+  std::optional<Registers> regs;  // absent when the debugger cannot read them
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  // Reads exactly `size` bytes at `addr`. Returns false if any byte is unreadable; the
+  // contents of `buf` are then unspecified.
+  virtual bool readMemory(uint64_t addr, void* buf, size_t size) = 0;
+
+  // The threads the debugger knows, in its own order.
+  virtual std::vector<ThreadInfo> threads() = 0;
+
+  // The address of a symbol the debugger knows (it may have symbol files the engine
+  // cannot see). The engine reads the executable's own symbol table first.
+  virtual std::optional<uint64_t> lookupSymbol(const std::string& name) = 0;
+
+  // The main executable's path on this machine.
+  virtual std::string executablePath() = 0;
+
+  // Runtime address minus link-time address of the executable (non-zero for PIE).
+  virtual uint64_t loadBias() = 0;
+
+  // A key that changes whenever the target may have changed (the process ran). Caches
+  // keyed on it are dropped when it changes. Cores never change.
+  virtual uint64_t stopId() = 0;
+};
+
+}  // namespace goinspect

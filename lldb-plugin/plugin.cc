@@ -1,0 +1,1 @@
+// placeholder replaced by the real plugin in the next commit
