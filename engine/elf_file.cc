@@ -27,7 +27,9 @@ std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) {
     throw Error(path + ": cannot map the file");
   }
   elf_version(EV_CURRENT);
-  Elf* elf = elf_memory(static_cast<char*>(f->map_), f->mapSize_);
+  // libelf gets its own descriptor-based handle: elf_memory() would let it decompress
+  // DWARF sections in place, which faults on our read-only mapping.
+  Elf* elf = elf_begin(f->fd_, ELF_C_READ_MMAP, nullptr);
   f->elf_ = elf;
   if (!elf || elf_kind(elf) != ELF_K_ELF) throw Error(path + ": not an ELF file");
   GElf_Ehdr eh;

@@ -1,1 +1,103 @@
-// placeholder replaced by the real plugin in the next commit
+// The `go` command tree in LLDB. Each subcommand hands its words to the engine's
+// runCommand and prints what comes back; nothing is analysed here. No exception leaves this
+// file: LLDB's session is worth more than our output.
+#include <lldb/API/LLDB.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "lldb_target.h"
+
+namespace {
+
+// One engine session per (executable, process): caches survive between commands and are
+// dropped by the engine itself when the process runs.
+struct Entry {
+  std::unique_ptr<goinspect::LldbTarget> target;
+  std::unique_ptr<goinspect::Session> session;
+};
+std::map<std::string, Entry>& sessions() {
+  static std::map<std::string, Entry> s;
+  return s;
+}
+
+goinspect::Session* sessionFor(lldb::SBTarget target, std::string* err) {
+  if (!target.IsValid()) {
+    *err = "no target: create one with 'target create EXE' (add '--core CORE' for a core file)";
+    return nullptr;
+  }
+  lldb::SBProcess proc = target.GetProcess();
+  if (!proc.IsValid()) {
+    *err = "no process: run the program, attach to it ('process attach --pid PID'), or load a core";
+    return nullptr;
+  }
+  goinspect::LldbTarget probe(target);
+  std::string key = probe.executablePath() + "|" + std::to_string(proc.GetUniqueID());
+  auto& all = sessions();
+  auto it = all.find(key);
+  if (it == all.end()) {
+    Entry e;
+    e.target = std::make_unique<goinspect::LldbTarget>(target);
+    e.session = std::make_unique<goinspect::Session>(*e.target);
+    it = all.emplace(key, std::move(e)).first;
+  } else {
+    it->second.target->reset(target);
+  }
+  return it->second.session.get();
+}
+
+class GoCommand : public lldb::SBCommandPluginInterface {
+ public:
+  explicit GoCommand(std::string name) : name_(std::move(name)) {}
+
+  bool DoExecute(lldb::SBDebugger debugger, char** command, lldb::SBCommandReturnObject& result) override {
+    try {
+      std::vector<std::string> args{name_};
+      for (char** a = command; a && *a; a++) args.emplace_back(*a);
+      std::string err;
+      goinspect::Session* s = sessionFor(debugger.GetSelectedTarget(), &err);
+      if (!s) {
+        result.SetError(err.c_str());
+        return false;
+      }
+      goinspect::CommandResult r = goinspect::runCommand(*s, args);
+      if (!r.ok) {
+        result.SetError(r.error.c_str());
+        return false;
+      }
+      result.PutCString(r.output.c_str(), static_cast<int>(r.output.size()));
+      result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+      return true;
+    } catch (const std::exception& e) {
+      result.SetError(e.what());
+    } catch (...) {
+      result.SetError("internal error in the go plugin");
+    }
+    return false;
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+namespace lldb {
+bool PluginInitialize(lldb::SBDebugger debugger);
+}
+
+bool lldb::PluginInitialize(lldb::SBDebugger debugger) {
+  lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
+  lldb::SBCommand root = interp.AddMultiwordCommand(
+      "go", "Inspect the Go runtime of the target: goroutines, their backtraces, the program.");
+  if (!root.IsValid()) return false;
+  for (const auto& spec : goinspect::commandTable()) {
+    lldb::SBCommand c = root.AddCommand(spec.name.c_str(), new GoCommand(spec.name), spec.summary.c_str(),
+                                        spec.syntax.c_str());
+    if (c.IsValid()) c.SetHelpLong(spec.help.c_str());
+  }
+  return true;
+}

@@ -1,0 +1,534 @@
+#include "commands.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "report.h"
+
+namespace goinspect {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------------------
+// Session
+
+Session::Session(Target& target) : target_(target), mem_(target) {}
+Session::~Session() = default;
+
+Runtime& Session::runtime() {
+  mem_.syncStop();
+  std::string exe = target_.executablePath();
+  if (!rt_ || exe != exe_) {
+    snap_.reset();
+    rt_.reset();
+    prog_ = GoProgram::load(target_, mem_);
+    rt_ = std::make_unique<Runtime>(*prog_, mem_);
+    exe_ = exe;
+  }
+  return *rt_;
+}
+
+const Snapshot& Session::snapshot() {
+  Runtime& rt = runtime();
+  uint64_t stop = target_.stopId();
+  if (!snap_ || stop != snapStop_) {
+    // A new stop: every cached fact about the target may be stale.
+    rt.clearCaches();
+    snap_ = takeSnapshot(rt, target_);
+    snapStop_ = stop;
+  }
+  return *snap_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+namespace {
+
+struct OptSpec {
+  std::string name;   // "--state"
+  bool takesValue;
+};
+
+struct Parsed {
+  std::map<std::string, std::string> opts;  // name → value ("" for flags)
+  std::vector<std::string> positional;
+  bool has(const std::string& n) const { return opts.count(n) > 0; }
+  std::string get(const std::string& n) const {
+    auto it = opts.find(n);
+    return it == opts.end() ? "" : it->second;
+  }
+};
+
+Parsed parse(const std::vector<std::string>& args, const std::vector<OptSpec>& specs, const std::string& cmd) {
+  Parsed p;
+  for (size_t i = 1; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (a.size() > 2 && a.starts_with("--")) {
+      std::string name = a, value;
+      bool inlineValue = false;
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        inlineValue = true;
+      }
+      auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptSpec& s) { return s.name == name; });
+      if (spec == specs.end()) throw Error(fmt::format("go {}: unknown option {} (see 'help go {}')", cmd, name, cmd));
+      if (spec->takesValue && !inlineValue) {
+        if (i + 1 >= args.size()) throw Error(fmt::format("go {}: {} needs a value", cmd, name));
+        value = args[++i];
+      }
+      p.opts[name] = value;
+    } else {
+      p.positional.push_back(a);
+    }
+  }
+  return p;
+}
+
+uint64_t parseCount(const std::string& s, const std::string& what) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(s, &used);
+    if (used == s.size() && v >= 0) return static_cast<uint64_t>(v);
+  } catch (...) {
+  }
+  throw Error(fmt::format("{} must be a non-negative number, not '{}'", what, s));
+}
+
+FrameSelection parseFrames(const Parsed& p, FrameSelection def) {
+  if (!p.has("--frames")) return def;
+  std::string v = p.get("--frames");
+  if (v == "all") return {FrameSelection::kAll, 0};
+  return {FrameSelection::kFirstN, parseCount(v, "--frames")};
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Writes to --output FILE when given; else returns the text for the debugger to print.
+CommandResult deliver(const Parsed& p, std::string text, const std::string& what) {
+  CommandResult r;
+  if (!p.has("--output")) {
+    r.output = std::move(text);
+    return r;
+  }
+  std::string path = p.get("--output");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(fmt::format("cannot write {}", path));
+  out << text;
+  out.close();
+  if (!out) throw Error(fmt::format("cannot write {}", path));
+  r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, text.size(), path);
+  return r;
+}
+
+std::string dumpJson(const json& j) { return j.dump(2) + "\n"; }
+
+const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText) {
+  int64_t id = static_cast<int64_t>(parseCount(idText, "goroutine id"));
+  for (const GoroutineView& v : s.goroutines)
+    if (v.g.goid == id) return &v;
+  throw Error(fmt::format("no goroutine {} (dead goroutines are not listed; 'go goroutines' shows the live ones)", id));
+}
+
+// ---------------------------------------------------------------------------------------
+// go goroutines
+
+const std::vector<OptSpec> kGoroutineOpts = {
+    {"--state", true},  {"--match", true},  {"--user", false},  {"--runtime", false},
+    {"--group-by", true}, {"--limit", true}, {"--frames", true}, {"--json", false},
+    {"--output", true}};
+
+bool matches(const GoroutineView& v, const Parsed& p) {
+  if (p.has("--state")) {
+    std::string want = lower(p.get("--state"));
+    if (lower(v.status) != want && lower(v.waitReason) != want &&
+        lower(v.stateText()).find(want) == std::string::npos)
+      return false;
+  }
+  if (p.has("--user") && v.system) return false;
+  if (p.has("--runtime") && !v.system) return false;
+  if (p.has("--match")) {
+    const std::string& m = p.get("--match");
+    bool any = false;
+    for (const Frame& f : v.bt.frames) {
+      if (f.function.find(m) != std::string_view::npos ||
+          fmt::format("{}:{}", f.file, f.line).find(m) != std::string::npos) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+std::string locationOf(const GoroutineView& v) {
+  if (v.firstUserFrame >= 0) return location(v.bt.frames[v.firstUserFrame], true);
+  if (!v.bt.frames.empty()) return location(v.bt.frames.front(), true);
+  return "?";
+}
+
+std::string creatorOf(const GoroutineView& v) {
+  if (!v.createdBy) return "-";
+  return fmt::format("{} at {}:{}", v.createdBy->function, shortPath(v.createdBy->file), v.createdBy->line);
+}
+
+std::string threadOf(const GoroutineView& v) {
+  if (!v.mId) return "-";
+  if (v.threadIndex) return fmt::format("m{} #{}", *v.mId, *v.threadIndex);
+  return fmt::format("m{}", *v.mId);
+}
+
+std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
+  std::map<std::string, size_t> by;
+  for (const auto* v : gs) by[v->status]++;
+  std::vector<std::pair<std::string, size_t>> v(by.begin(), by.end());
+  std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::string out;
+  for (auto& [k, n] : v) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, k);
+  return out;
+}
+
+struct Group {
+  std::string key;
+  std::vector<const GoroutineView*> members;
+};
+
+std::vector<Group> groupBy(const std::vector<const GoroutineView*>& gs, const std::string& by) {
+  std::unordered_map<std::string, size_t> index;
+  std::vector<Group> groups;
+  for (const auto* v : gs) {
+    std::string key;
+    if (by == "state") {
+      key = v->stateText();
+    } else if (by == "location") {
+      key = locationOf(*v);
+    } else if (by == "creator") {
+      key = creatorOf(*v);
+    } else {  // stack: the state and every frame, the way panicparse buckets a dump
+      key = v->stateText();
+      for (const Frame& f : v->bt.frames) key += fmt::format("\n{}|{}:{}", f.function, f.file, f.line);
+      key += "\n" + creatorOf(*v);
+    }
+    auto [it, fresh] = index.try_emplace(key, groups.size());
+    if (fresh) groups.push_back({key, {}});
+    groups[it->second].members.push_back(v);
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const Group& a, const Group& b) { return a.members.size() > b.members.size(); });
+  return groups;
+}
+
+std::string idList(const std::vector<const GoroutineView*>& m, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < m.size() && i < max; i++) out += fmt::format("{}{}", i ? " " : "", m[i]->g.goid);
+  if (m.size() > max) out += fmt::format(" ... (+{} more)", m.size() - max);
+  return out;
+}
+
+std::string table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& rightAlign) {
+  std::vector<size_t> w;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); i++) {
+      if (w.size() <= i) w.push_back(0);
+      w[i] = std::max(w[i], r[i].size());
+    }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); i++) {
+      bool last = i + 1 == r.size();
+      if (i) line += "  ";
+      if (rightAlign[i]) line += fmt::format("{:>{}}", r[i], w[i]);
+      else line += last ? r[i] : fmt::format("{:<{}}", r[i], w[i]);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
+  Parsed p = parse(args, kGoroutineOpts, "goroutines");
+  if (!p.positional.empty()) throw Error(fmt::format("go goroutines: unexpected argument '{}'", p.positional[0]));
+  std::string by = p.get("--group-by");
+  if (p.has("--group-by") && by != "state" && by != "location" && by != "creator" && by != "stack")
+    throw Error("--group-by takes state, location, creator or stack");
+  if (p.has("--user") && p.has("--runtime")) throw Error("--user and --runtime exclude each other");
+  size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : SIZE_MAX;
+  const Snapshot& snap = s.snapshot();
+
+  std::vector<const GoroutineView*> sel;
+  for (const auto& v : snap.goroutines)
+    if (matches(v, p)) sel.push_back(&v);
+  size_t matched = sel.size();
+  bool filtered = matched != snap.goroutines.size();
+
+  if (p.has("--group-by")) {
+    std::vector<Group> groups = groupBy(sel, by);
+    size_t shownGroups = std::min(groups.size(), limit);
+    if (p.has("--json")) {
+      FrameSelection fs = parseFrames(p, {by == "stack" ? FrameSelection::kAll : FrameSelection::kFirstUser, 0});
+      json out = {{"go_version", snap.goVersion}, {"group_by", by}, {"goroutines", matched}};
+      json arr = json::array();
+      for (size_t i = 0; i < shownGroups; i++) {
+        const Group& g = groups[i];
+        json ids = json::array();
+        for (const auto* m : g.members) ids.push_back(m->g.goid);
+        json frames = json::array();
+        for (const Frame* f : selectFrames(*g.members[0], fs)) frames.push_back(frameJson(*f));
+        arr.push_back({{"count", g.members.size()}, {"state", g.members[0]->stateText()},
+                       {"location", locationOf(*g.members[0])}, {"creator", creatorOf(*g.members[0])},
+                       {"ids", ids}, {"frames", frames}});
+      }
+      out["groups"] = arr;
+      return deliver(p, dumpJson(out), fmt::format("{} groups", shownGroups));
+    }
+    std::string out = fmt::format("{} goroutines{} in {} groups by {}:\n", matched,
+                                  filtered ? fmt::format(" (of {})", snap.goroutines.size()) : "",
+                                  groups.size(), by);
+    for (size_t i = 0; i < shownGroups; i++) {
+      const Group& g = groups[i];
+      const GoroutineView& rep = *g.members[0];
+      out += "\n";
+      if (by == "stack") {
+        out += fmt::format("{} goroutine{} [{}]: {}\n", g.members.size(), g.members.size() == 1 ? "" : "s",
+                           rep.stateText(), idList(g.members, 12));
+        for (const Frame& f : rep.bt.frames)
+          out += fmt::format("    {}{}\n        {}:{}\n", f.function, f.inlined ? " (inlined)" : "", f.file, f.line);
+        if (rep.createdBy)
+          out += fmt::format("    created by {}\n        {}:{}\n", rep.createdBy->function, rep.createdBy->file,
+                             rep.createdBy->line);
+      } else {
+        std::string label = by == "state" ? rep.stateText() : g.key;
+        out += fmt::format("{:>7}  {}\n", g.members.size(), label);
+        out += fmt::format("         ids: {}\n", idList(g.members, 12));
+      }
+    }
+    if (shownGroups < groups.size())
+      out += fmt::format("\n... {} more groups (raise --limit to see them)\n", groups.size() - shownGroups);
+    return deliver(p, out, fmt::format("{} groups", shownGroups));
+  }
+
+  if (sel.size() > limit) sel.resize(limit);
+  if (p.has("--json")) {
+    FrameSelection fs = parseFrames(p, {FrameSelection::kFirstUser, 0});
+    json arr = json::array();
+    for (const auto* v : sel) arr.push_back(goroutineJson(*v, fs));
+    json out = {{"go_version", snap.goVersion}, {"goroutines", std::move(arr)}};
+    if (!snap.errors.empty()) out["errors"] = snap.errors;
+    return deliver(p, dumpJson(out), fmt::format("{} goroutines", sel.size()));
+  }
+
+  std::string out = fmt::format("{} goroutines{}: {}\n", matched,
+                                filtered ? fmt::format(" of {} match", snap.goroutines.size()) : "",
+                                stateCounts(sel));
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "STATE", "WAITED", "THREAD", "STACK", "LOCATION", "CREATED BY"}};
+  for (const auto* v : sel) {
+    std::string state = v->stateText();
+    if (v->lockedToThread) state += " (locked)";
+    rows.push_back({std::to_string(v->g.goid), state,
+                    v->waitMinutes && *v->waitMinutes > 0 ? fmt::format("{}m", *v->waitMinutes) : "",
+                    threadOf(*v), fmt::format("{}/{}", bytesShort(v->usedBytes()), bytesShort(v->sizeBytes())),
+                    locationOf(*v) + (v->bt.error.empty() ? "" : " [unwind error]"), creatorOf(*v)});
+  }
+  out += table(rows, {true, false, true, false, true, false, false});
+  if (sel.size() < matched)
+    out += fmt::format("... {} more (raise --limit, or narrow with --state/--match)\n", matched - sel.size());
+  for (const auto& e : snap.errors) out += "error: " + e + "\n";
+  return deliver(p, out, fmt::format("{} goroutines", sel.size()));
+}
+
+// ---------------------------------------------------------------------------------------
+// go bt / go goroutine
+
+const std::vector<OptSpec> kBtOpts = {{"--json", false}, {"--output", true}, {"--frames", true}};
+
+CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
+  Parsed p = parse(args, kBtOpts, "bt");
+  if (p.positional.size() != 1) throw Error("usage: go bt ID|all");
+  const Snapshot& snap = s.snapshot();
+  std::vector<const GoroutineView*> sel;
+  if (p.positional[0] == "all")
+    for (const auto& v : snap.goroutines) sel.push_back(&v);
+  else
+    sel.push_back(findGoroutine(snap, p.positional[0]));
+  FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
+  if (p.has("--json")) {
+    json arr = json::array();
+    for (const auto* v : sel) arr.push_back(goroutineJson(*v, fs));
+    return deliver(p, dumpJson({{"go_version", snap.goVersion}, {"goroutines", arr}}),
+                   fmt::format("{} backtraces", sel.size()));
+  }
+  std::string out;
+  for (const auto* v : sel) {
+    if (!out.empty()) out += "\n";
+    if (fs.kind == FrameSelection::kFirstN && v->bt.frames.size() > fs.n) {
+      GoroutineView cut = *v;
+      cut.bt.frames.resize(fs.n);
+      cut.bt.truncated = true;
+      out += backtraceText(cut);
+    } else {
+      out += backtraceText(*v);
+    }
+  }
+  return deliver(p, out, fmt::format("{} backtraces", sel.size()));
+}
+
+const std::vector<OptSpec> kGoroutineOneOpts = {{"--json", false}, {"--output", true}};
+
+CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
+  Parsed p = parse(args, kGoroutineOneOpts, "goroutine");
+  if (p.positional.size() != 1) throw Error("usage: go goroutine ID");
+  const Snapshot& snap = s.snapshot();
+  const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
+  if (p.has("--json"))
+    return deliver(p, dumpJson(goroutineJson(v, {FrameSelection::kAll, 0})), fmt::format("goroutine {}", v.g.goid));
+  std::vector<std::vector<std::string>> rows;
+  auto row = [&](std::string k, std::string val) { rows.push_back({std::move(k), std::move(val)}); };
+  row("goroutine", std::to_string(v.g.goid));
+  row("g", hex(v.g.addr));
+  row("status", v.status + (v.g.scan ? " (scan)" : ""));
+  if (!v.waitReason.empty()) row("wait reason", v.waitReason);
+  if (v.waitMinutes) row("waiting for", fmt::format("{} minutes or more", *v.waitMinutes));
+  row("locked to thread", v.lockedToThread ? "yes" : "no");
+  row("M / thread", v.mId ? fmt::format("m{}{}", *v.mId, v.threadId ? fmt::format(", tid {}{}", *v.threadId,
+                                   v.threadIndex ? fmt::format(" (thread #{})", *v.threadIndex) : "") : "")
+                          : "none");
+  row("stack", fmt::format("[{}, {}) {} used of {}, sp {}", hex(v.g.stackLo), hex(v.g.stackHi), v.usedBytes(),
+                           v.sizeBytes(), hex(v.bt.startSp)));
+  row("unwound from", v.bt.source);
+  row("kind", v.system ? "runtime goroutine" : "user goroutine");
+  if (v.firstUserFrame >= 0) row("user code", location(v.bt.frames[v.firstUserFrame], false));
+  if (v.createdBy)
+    row("created by", fmt::format("{} at {}:{}{}", v.createdBy->function, v.createdBy->file, v.createdBy->line,
+                                  v.createdBy->goid ? fmt::format(" in goroutine {}", v.createdBy->goid) : ""));
+  std::string out = table(rows, {false, false}) + "\n" + backtraceText(v);
+  return deliver(p, out, fmt::format("goroutine {}", v.g.goid));
+}
+
+// ---------------------------------------------------------------------------------------
+// go info
+
+const std::vector<OptSpec> kInfoOpts = {{"--json", false}, {"--output", true}};
+
+CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
+  Parsed p = parse(args, kInfoOpts, "info");
+  if (!p.positional.empty()) throw Error(fmt::format("go info: unexpected argument '{}'", p.positional[0]));
+  Runtime& rt = s.runtime();
+  GoProgram& prog = rt.prog();
+  const Snapshot& snap = s.snapshot();
+  std::map<std::string, size_t> byState;
+  for (const auto& v : snap.goroutines) byState[v.status]++;
+  auto gomax = rt.gomaxprocs();
+  auto maxstack = rt.maxstacksize();
+  size_t nm = rt.allms().size();
+  size_t np = rt.numPs();
+  if (p.has("--json")) {
+    json j = {{"go_version", snap.goVersion},
+              {"goos", prog.goos()},
+              {"goarch", prog.goarch()},
+              {"executable", prog.elf().path()},
+              {"layouts", prog.layouts().source()},
+              {"gomaxprocs", gomax ? json(*gomax) : json(nullptr)},
+              {"goroutines", snap.goroutines.size()},
+              {"goroutines_by_state", byState},
+              {"ms", nm},
+              {"ps", np},
+              {"max_stack_bytes", maxstack ? json(*maxstack) : json(nullptr)}};
+    return deliver(p, dumpJson(j), "info");
+  }
+  std::vector<const GoroutineView*> all;
+  for (const auto& v : snap.goroutines) all.push_back(&v);
+  std::vector<std::vector<std::string>> rows = {
+      {"Go version", fmt::format("{} ({}/{})", snap.goVersion.empty() ? "unknown" : snap.goVersion, prog.goos(), prog.goarch())},
+      {"executable", prog.elf().path()},
+      {"layouts from", prog.layouts().source()},
+      {"GOMAXPROCS", gomax ? std::to_string(*gomax) : "unknown"},
+      {"goroutines", fmt::format("{}: {}", snap.goroutines.size(), stateCounts(all))},
+      {"Ms (threads)", std::to_string(nm)},
+      {"Ps", std::to_string(np)},
+      {"max stack size", maxstack ? fmt::format("{} bytes (runtime.maxstacksize)", *maxstack) : "unknown"}};
+  std::string out = table(rows, {false, false});
+  for (const auto& e : snap.errors) out += "error: " + e + "\n";
+  return deliver(p, out, "info");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+const std::vector<CommandSpec>& commandTable() {
+  static const std::vector<CommandSpec> table = {
+      {"goroutines", "List goroutines: state, wait, thread, stack use, user location, creator.",
+       "go goroutines [--state S] [--match TEXT] [--user|--runtime] [--group-by state|location|creator|stack] "
+       "[--limit N] [--frames N|all] [--json] [--output FILE]",
+       "One line per live goroutine: id, state (the runtime's wait reason for a waiting goroutine),\n"
+       "minutes waited where the runtime knows, M and debugger thread when on one, stack used/size,\n"
+       "the first frame in user code and the creation site.\n"
+       "\n"
+       "  --state S          only goroutines whose status or wait reason is S (or contains S):\n"
+       "                     running, runnable, syscall, waiting, 'chan receive', 'sync.Mutex.Lock', ...\n"
+       "  --match TEXT       only goroutines with TEXT in any frame's function or file:line\n"
+       "  --user             only user goroutines (not started by the runtime itself)\n"
+       "  --runtime          only the runtime's own goroutines\n"
+       "  --group-by KEY     state | location (first user frame) | creator | stack (state + every frame\n"
+       "                     + creator): one entry per group, largest first, with every group counted\n"
+       "  --limit N          show at most N goroutines (or N groups)\n"
+       "  --frames N|all     with --json: frames per goroutine (default: the first user frame only)\n"
+       "  --json             JSON: {\"go_version\", \"goroutines\": [{\"id\", \"gp\", \"status\", \"wait_reason\", ...}]}\n"
+       "  --output FILE      write the result to FILE instead of the terminal\n"},
+      {"bt", "Backtrace of one goroutine (or all), every logical frame as the runtime prints it.",
+       "go bt ID|all [--frames N] [--json] [--output FILE]",
+       "Every logical frame of the goroutine, innermost first, inlined calls included: function,\n"
+       "file:line, pc and sp of the physical frame, then the 'created by' line, as the runtime's own\n"
+       "traceback prints them. Parked goroutines unwind from g.sched, goroutines in a syscall from\n"
+       "syscallsp/syscallpc, running ones from their thread's registers (across signal handlers\n"
+       "and system-stack switches). Works on stripped binaries: only pclntab is needed.\n"
+       "\n"
+       "  --frames N         at most N frames per goroutine\n"
+       "  --json             JSON, the same goroutine objects as 'go goroutines --json'\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"goroutine", "Everything about one goroutine, then its backtrace.",
+       "go goroutine ID [--json] [--output FILE]",
+       "The goroutine's g address, status and wait reason, lock to a thread, its M and thread,\n"
+       "stack bounds and use, where the unwind started, its first user frame and creator, then\n"
+       "its backtrace.\n"},
+      {"info", "The Go program: version, GOMAXPROCS, goroutines by state, Ms, Ps, max stack.",
+       "go info [--json] [--output FILE]",
+       "Go version and GOOS/GOARCH (from the binary's build info), where runtime layouts came\n"
+       "from (DWARF, or the built-in table for a stripped binary), GOMAXPROCS, goroutines by\n"
+       "state, the number of Ms and Ps, and runtime.maxstacksize (as debug.SetMaxStack left it).\n"},
+  };
+  return table;
+}
+
+CommandResult runCommand(Session& session, const std::vector<std::string>& args) {
+  CommandResult r;
+  try {
+    if (args.empty()) throw Error("usage: go <command> ...; 'help go' lists the commands");
+    const std::string& c = args[0];
+    if (c == "goroutines") return cmdGoroutines(session, args);
+    if (c == "bt") return cmdBt(session, args);
+    if (c == "goroutine") return cmdGoroutine(session, args);
+    if (c == "info") return cmdInfo(session, args);
+    throw Error(fmt::format("unknown command 'go {}'; 'help go' lists the commands", c));
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.error = e.what();
+  } catch (...) {
+    r.ok = false;
+    r.error = "internal error";
+  }
+  return r;
+}
+
+}  // namespace goinspect

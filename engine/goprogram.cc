@@ -1,0 +1,162 @@
+#include "goprogram.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace goinspect {
+
+namespace {
+constexpr uint16_t kEmX86_64 = 62;
+}
+
+std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
+  std::unique_ptr<GoProgram> p(new GoProgram());
+  p->target_ = &target;
+  std::string exe = target.executablePath();
+  if (exe.empty()) throw Error("the target has no executable: create the target with its executable");
+  p->elf_ = ElfFile::open(exe);
+  const ElfSection* pcln = p->elf_->section(".gopclntab");
+  if (!pcln || pcln->data.empty())
+    throw Error(exe + ": not a Go program (no .gopclntab section)");
+  if (p->elf_->machine() != kEmX86_64)
+    throw Error(exe + ": only linux/amd64 Go programs are supported");
+
+  p->buildInfo_ = readBuildInfo(*p->elf_);
+  if (p->buildInfo_) p->goVersion_ = p->buildInfo_->goVersion;
+  p->bias_ = target.loadBias();
+
+  // Writable data the process never wrote is absent from a core; it is then what the
+  // file holds. (Relocated PIE data was written by the loader, so it is in the core.)
+  const ElfFile* elf = p->elf_.get();
+  uint64_t bias = p->bias_;
+  mem.setFallback([elf, bias](uint64_t addr, void* buf, size_t n) {
+    auto b = elf->bytesAt(addr - bias, n);
+    if (b.size() != n) return false;
+    std::memcpy(buf, b.data(), n);
+    return true;
+  });
+
+  if (p->goVersion_.empty()) {
+    if (auto v = p->global("runtime.buildVersion")) p->goVersion_ = mem.goString(*v).value_or("");
+  }
+  p->layouts_ = Layouts::load(*p->elf_, p->goVersion_);
+  if (!p->layouts_)
+    throw Error(fmt::format("{}: no runtime layouts: the binary has no DWARF and there is no "
+                            "built-in table for {}", exe, p->goVersion_.empty() ? "its Go version" : p->goVersion_));
+  p->locateModuledata(mem);
+  p->resolveFuncIDs();
+  return p;
+}
+
+void GoProgram::locateModuledata(Memory& mem) {
+  const ElfSection* pcln = elf_->section(".gopclntab");
+  uint64_t pclnAddr = pcln->addr + bias_;
+  std::optional<uint64_t> md = global("runtime.firstmoduledata");
+  if (!md) {
+    // Stripped: moduledata.pcHeader (its first field) points at the pclntab, and
+    // firstmoduledata lives in .noptrdata.
+    if (const ElfSection* s = elf_->section(".noptrdata")) {
+      std::vector<uint64_t> words(s->size / 8);
+      if (mem.read(s->addr + bias_, words.data(), words.size() * 8)) {
+        for (size_t i = 0; i < words.size(); i++)
+          if (words[i] == pclnAddr) {
+            md = s->addr + bias_ + i * 8;
+            break;
+          }
+      }
+    }
+  }
+  uint64_t text = 0, gofunc = 0;
+  if (md) {
+    auto t = offOpt("runtime.moduledata", "text");
+    auto g = offOpt("runtime.moduledata", "gofunc");
+    if (t) text = mem.u64(*md + *t).value_or(0);
+    if (g) gofunc = mem.u64(*md + *g).value_or(0);
+    discovered_["runtime.firstmoduledata"] = {*md, sizeOf("runtime.moduledata")};
+  }
+  const ElfSection* textSec = elf_->section(".text");
+  // Without moduledata, .text's start is runtime.text for internally linked programs.
+  uint64_t textLink = text ? text - bias_ : (textSec ? textSec->addr : 0);
+  pcln_ = PcLnTab::parse(pcln->data, textLink);
+  if (gofunc) {
+    const ElfFile* elf = elf_.get();
+    pcln_->setGoFunc(gofunc - bias_, [elf](uint64_t addr, uint64_t size) { return elf->bytesAt(addr, size); });
+  }
+}
+
+void GoProgram::resolveFuncIDs() {
+  auto id = [&](const char* name) -> int {
+    const Func* f = pcln_->funcByName(name);
+    return f ? f->funcID : FuncIDs::kNone;
+  };
+  ids_.systemstack = id("runtime.systemstack");
+  ids_.systemstackSwitch = id("runtime.systemstack_switch");
+  ids_.mstart = id("runtime.mstart");
+  ids_.morestack = id("runtime.morestack");
+  ids_.sigpanic = id("runtime.sigpanic");
+  ids_.asyncPreempt = id("runtime.asyncPreempt");
+  ids_.debugCallV2 = id("runtime.debugCallV2");
+  ids_.gopanic = id("runtime.gopanic");
+  ids_.panicwrap = id("runtime.panicwrap");
+  ids_.goexit = id("runtime.goexit");
+  ids_.rt0go = id("runtime.rt0_go");
+  ids_.mcall = id("runtime.mcall");
+  ids_.gogo = id("runtime.gogo");
+  ids_.abort = id("runtime.abort");
+  ids_.asmcgocall = id("runtime.asmcgocall");
+  ids_.cgocallback = id("runtime.cgocallback");
+  // FuncIDWrapper is declared right after FuncID_systemstack_switch in every release
+  // (internal/abi/symtab.go), and no named function carries it.
+  if (ids_.systemstackSwitch != FuncIDs::kNone) ids_.wrapper = ids_.systemstackSwitch + 1;
+}
+
+const Func* GoProgram::findFunc(uint64_t pc) const {
+  if (pc < bias_) return nullptr;
+  return pcln_->findFunc(pc - bias_);
+}
+
+uint64_t GoProgram::funcAddr(std::string_view name) const {
+  const Func* f = pcln_->funcByName(name);
+  return f ? f->entry + bias_ : 0;
+}
+
+std::optional<uint64_t> GoProgram::global(const std::string& name) const {
+  if (auto it = discovered_.find(name); it != discovered_.end()) return it->second.first;
+  if (auto a = elf_->symbol(name)) return *a + bias_;
+  if (target_) return target_->lookupSymbol(name);
+  return std::nullopt;
+}
+
+std::optional<uint64_t> GoProgram::globalSize(const std::string& name) const {
+  if (auto it = discovered_.find(name); it != discovered_.end()) return it->second.second;
+  return elf_->symbolSize(name);
+}
+
+void GoProgram::setDiscovered(const std::string& name, uint64_t addr, uint64_t size) {
+  discovered_[name] = {addr, size};
+}
+
+uint64_t GoProgram::off(std::string_view type, std::string_view path) const {
+  auto o = layouts_->offset(type, path);
+  if (!o) throw Error(fmt::format("{} has no field {} in this Go release ({})", type, path, layouts_->source()));
+  return *o;
+}
+
+uint64_t GoProgram::sizeOf(std::string_view type) const {
+  auto s = layouts_->size(type);
+  if (!s) throw Error(fmt::format("no layout for {} ({})", type, layouts_->source()));
+  return *s;
+}
+
+std::string GoProgram::goos() const {
+  if (buildInfo_) if (auto v = buildInfo_->setting("GOOS")) return *v;
+  return "linux";
+}
+
+std::string GoProgram::goarch() const {
+  if (buildInfo_) if (auto v = buildInfo_->setting("GOARCH")) return *v;
+  return "amd64";
+}
+
+}  // namespace goinspect

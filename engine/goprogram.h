@@ -1,0 +1,85 @@
+// Everything the engine knows about the Go program behind a target: its executable, Go
+// version, pclntab, runtime layouts, the addresses of the runtime's globals, and the
+// funcIDs of the runtime functions the unwinder treats specially.
+//
+//   auto prog = GoProgram::load(target, mem);   // throws Error("...: not a Go program")
+//   const Func* f = prog->findFunc(pc);         // runtime pc, bias handled here
+//   uint64_t off = prog->off("runtime.g", "sched.pc");
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "buildinfo.h"
+#include "elf_file.h"
+#include "layouts.h"
+#include "memory.h"
+#include "pclntab.h"
+
+namespace goinspect {
+
+// abi.FuncID values of this binary, found by function name because the numbering changes
+// between releases (corostart in 1.23, runFinalizers/runCleanups later). kNone when absent.
+struct FuncIDs {
+  static constexpr int kNone = -1;
+  int wrapper = kNone, systemstack = kNone, systemstackSwitch = kNone, mstart = kNone,
+      morestack = kNone, sigpanic = kNone, asyncPreempt = kNone, debugCallV2 = kNone,
+      gopanic = kNone, panicwrap = kNone, goexit = kNone, rt0go = kNone, mcall = kNone,
+      gogo = kNone, abort = kNone, asmcgocall = kNone, cgocallback = kNone;
+};
+
+class GoProgram {
+ public:
+  static std::unique_ptr<GoProgram> load(Target& target, Memory& mem);
+
+  const ElfFile& elf() const { return *elf_; }
+  const PcLnTab& pcln() const { return *pcln_; }
+  const Layouts& layouts() const { return *layouts_; }
+  const std::string& goVersion() const { return goVersion_; }
+  const std::optional<BuildInfo>& buildInfo() const { return buildInfo_; }
+  uint64_t bias() const { return bias_; }
+  const FuncIDs& funcIDs() const { return ids_; }
+  std::string goos() const;
+  std::string goarch() const;
+
+  // pclntab lookups on runtime addresses.
+  const Func* findFunc(uint64_t pc) const;
+  uint64_t entry(const Func& f) const { return f.entry + bias_; }
+  std::string_view funcName(const Func& f) const { return pcln_->funcName(f); }
+  uint64_t funcAddr(std::string_view name) const;  // runtime entry pc, 0 if absent
+
+  // Runtime address of a runtime global (runtime.allgs ...): the executable's symbols, then
+  // the debugger's; nullopt when stripped and not recoverable.
+  std::optional<uint64_t> global(const std::string& name) const;
+  std::optional<uint64_t> globalSize(const std::string& name) const;
+
+  // A field offset that must exist; throws Error naming the type and field.
+  uint64_t off(std::string_view type, std::string_view path) const;
+  std::optional<uint64_t> offOpt(std::string_view type, std::string_view path) const {
+    return layouts_->offset(type, path);
+  }
+  uint64_t sizeOf(std::string_view type) const;
+
+  // Records a global found without a symbol (see stripped.cc).
+  void setDiscovered(const std::string& name, uint64_t addr, uint64_t size);
+
+ private:
+  GoProgram() = default;
+  void locateModuledata(Memory& mem);
+  void resolveFuncIDs();
+
+  Target* target_ = nullptr;
+  std::unique_ptr<ElfFile> elf_;
+  std::unique_ptr<PcLnTab> pcln_;
+  std::unique_ptr<Layouts> layouts_;
+  std::optional<BuildInfo> buildInfo_;
+  std::string goVersion_;
+  uint64_t bias_ = 0;
+  FuncIDs ids_;
+  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> discovered_;
+};
+
+}  // namespace goinspect

@@ -1,0 +1,51 @@
+// One consistent account of every live goroutine at a stop: what the runtime's own
+// goroutine header and traceback would say (runtime/traceback.go goroutineheader,
+// traceback2, printcreatedby), plus the stack and thread facts a debugger adds.
+//
+//   Snapshot s = takeSnapshot(rt, target);
+//   for (const GoroutineView& v : s.goroutines) ...     // sorted by id, dead ones left out
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "unwind.h"
+
+namespace goinspect {
+
+struct GoroutineView {
+  G g;
+  std::string status;       // the runtime's status word: "waiting", "running", ...
+  std::string waitReason;   // the runtime's wait reason string, "" if none
+  std::optional<int64_t> waitMinutes;  // (now - waitsince) / 1 min, when the runtime knows
+  bool lockedToThread = false;
+  std::optional<int64_t> mId;
+  std::optional<uint64_t> threadId;     // OS thread id
+  std::optional<uint32_t> threadIndex;  // the debugger's thread number
+  Backtrace bt;
+  std::optional<CreatedBy> createdBy;
+  int firstUserFrame = -1;  // index into bt.frames, -1 if all frames are Go's own
+  bool system = false;      // a runtime goroutine (runtime.isSystemGoroutine's rule)
+
+  // What the runtime prints between the brackets of "goroutine N [...]".
+  std::string stateText() const { return waitReason.empty() ? status : waitReason; }
+  uint64_t usedBytes() const { return bt.startSp && bt.startSp <= g.stackHi ? g.stackHi - bt.startSp : 0; }
+  uint64_t sizeBytes() const { return g.stackHi - g.stackLo; }
+};
+
+struct Snapshot {
+  std::string goVersion;
+  std::string goroot;       // from the runtime's own file paths, to tell user code apart
+  std::vector<GoroutineView> goroutines;
+  std::vector<std::string> errors;  // goroutines that could not be read, one line each
+  size_t allgsLen = 0;
+};
+
+class Target;
+// Reads and unwinds every goroutine. Per-goroutine failures become entries in
+// Snapshot::errors or GoroutineView::bt.error; only a missing allgs throws.
+Snapshot takeSnapshot(Runtime& rt, Target& target);
+
+}  // namespace goinspect

@@ -1,0 +1,64 @@
+#include "memory.h"
+
+namespace goinspect {
+
+void Memory::syncStop() {
+  uint64_t id = target_.stopId();
+  if (id != stopId_) {
+    pages_.clear();
+    stopId_ = id;
+  }
+}
+
+const Memory::Page& Memory::page(uint64_t base) {
+  auto& slot = pages_[base];
+  if (!slot) {
+    slot = std::make_unique<Page>();
+    // A page can be partly mapped (the end of a mapping); reads that touch a failed page
+    // are retried uncached, for exactly their own bytes, by read().
+    slot->ok = readTarget(base, slot->data.data(), kPage);
+  }
+  return *slot;
+}
+
+bool Memory::read(uint64_t addr, void* buf, size_t n) {
+  if (n == 0) return true;
+  if (addr + n < addr) return false;
+  // Big blocks (whole stacks) bypass the page cache: one target read instead of many.
+  if (n > 4 * kPage) return readTarget(addr, buf, n);
+  auto* out = static_cast<uint8_t*>(buf);
+  uint64_t a = addr;
+  size_t left = n;
+  while (left > 0) {
+    uint64_t base = a & ~(kPage - 1);
+    const Page& p = page(base);
+    size_t off = a - base;
+    size_t take = std::min<size_t>(left, kPage - off);
+    if (!p.ok) return readTarget(addr, buf, n);
+    std::memcpy(out, p.data.data() + off, take);
+    out += take;
+    a += take;
+    left -= take;
+  }
+  return true;
+}
+
+bool Memory::readTarget(uint64_t addr, void* buf, size_t n) {
+  if (target_.readMemory(addr, buf, n)) return true;
+  return fallback_ && fallback_(addr, buf, n);
+}
+
+std::optional<std::string> Memory::bytes(uint64_t ptr, size_t len) {
+  std::string s(len, '\0');
+  if (len && !read(ptr, s.data(), len)) return std::nullopt;
+  return s;
+}
+
+std::optional<std::string> Memory::goString(uint64_t addr, size_t maxLen) {
+  auto ptr = u64(addr);
+  auto len = u64(addr + 8);
+  if (!ptr || !len || *len > maxLen) return std::nullopt;
+  return bytes(*ptr, *len);
+}
+
+}  // namespace goinspect

@@ -1,0 +1,69 @@
+// Cached, typed reads of target memory.
+//
+//   Memory mem(target);
+//   std::optional<uint64_t> p = mem.u64(addr);    // nullopt when unreadable
+//   mem.read(stackLo, buf.data(), n);            // large blocks go straight to the target
+//
+// Reads are served from 4 KiB pages kept for the current stop; the cache is dropped when
+// Target::stopId() changes. Unreadable pages are remembered too, so a bad pointer costs
+// one failed read, not one per access.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "target.h"
+
+namespace goinspect {
+
+class Memory {
+ public:
+  explicit Memory(Target& target) : target_(target) {}
+
+  // Exactly n bytes at addr, or false.
+  bool read(uint64_t addr, void* buf, size_t n);
+
+  template <typename T>
+  std::optional<T> get(uint64_t addr) {
+    T v;
+    if (!read(addr, &v, sizeof v)) return std::nullopt;
+    return v;
+  }
+  std::optional<uint64_t> u64(uint64_t addr) { return get<uint64_t>(addr); }
+  std::optional<uint32_t> u32(uint64_t addr) { return get<uint32_t>(addr); }
+  std::optional<uint8_t> u8(uint64_t addr) { return get<uint8_t>(addr); }
+  // A Go string header {ptr, len} at addr; nullopt if unreadable or longer than maxLen.
+  std::optional<std::string> goString(uint64_t addr, size_t maxLen = 4096);
+  std::optional<std::string> bytes(uint64_t ptr, size_t len);
+
+  Target& target() { return target_; }
+  // Where the target cannot be read, a second source: the executable's own file-backed
+  // sections (a core omits mappings the process never wrote).
+  using Fallback = std::function<bool(uint64_t addr, void* buf, size_t n)>;
+  void setFallback(Fallback f) { fallback_ = std::move(f); }
+  // Drops every cached page if the target has run since the last call.
+  void syncStop();
+
+ private:
+  static constexpr uint64_t kPage = 4096;
+  struct Page {
+    bool ok = false;
+    std::array<uint8_t, kPage> data;
+  };
+  const Page& page(uint64_t base);
+
+  bool readTarget(uint64_t addr, void* buf, size_t n);
+
+  Target& target_;
+  Fallback fallback_;
+  uint64_t stopId_ = ~0ull;
+  std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
+};
+
+}  // namespace goinspect

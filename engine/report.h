@@ -1,0 +1,34 @@
+// Turning a Snapshot into what the user reads: aligned text, or JSON with stable field
+// names (addresses as "0x..." strings). Printing only; no target reads happen here.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "goroutines.h"
+
+namespace goinspect {
+
+// How many frames a goroutine carries in output: the first user frame only (the default
+// of `go goroutines`), all of them, or the first N.
+struct FrameSelection {
+  enum Kind { kFirstUser, kAll, kFirstN } kind = kFirstUser;
+  size_t n = 0;
+};
+
+std::string hex(uint64_t v);
+std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel);
+
+nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel);
+nlohmann::json frameJson(const Frame& f);
+
+// "main.worker at /src/app/main.go:12" (the file shortened only if `shortFile`).
+std::string location(const Frame& f, bool shortFile);
+std::string shortPath(std::string_view file);
+std::string bytesShort(uint64_t n);   // 8192 → "8K", 1184 → "1.2K"
+
+// The goroutine's traceback, the runtime's way: header, frames, "created by".
+std::string backtraceText(const GoroutineView& v);
+
+}  // namespace goinspect

@@ -1,0 +1,217 @@
+#include "runtime.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace goinspect {
+
+namespace {
+constexpr uint32_t kGscan = 0x1000;        // runtime._Gscan
+constexpr size_t kMaxGoroutines = 50'000'000;  // bound on allglen: a corrupt value stops here
+constexpr size_t kMaxMs = 100'000;
+}  // namespace
+
+Runtime::Runtime(GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
+  const char* T = "runtime.g";
+  gSize_ = prog.sizeOf(T);
+  go_.goid = prog.off(T, "goid");
+  go_.status = prog.off(T, "atomicstatus");
+  go_.waitreason = prog.off(T, "waitreason");
+  go_.waitsince = prog.off(T, "waitsince");
+  go_.stackLo = prog.off(T, "stack.lo");
+  go_.stackHi = prog.off(T, "stack.hi");
+  go_.stackguard0 = prog.off(T, "stackguard0");
+  go_.schedSp = prog.off(T, "sched.sp");
+  go_.schedPc = prog.off(T, "sched.pc");
+  go_.schedBp = prog.off(T, "sched.bp");
+  go_.syscallsp = prog.off(T, "syscallsp");
+  go_.syscallpc = prog.off(T, "syscallpc");
+  go_.m = prog.off(T, "m");
+  go_.lockedm = prog.off(T, "lockedm");
+  go_.gopc = prog.off(T, "gopc");
+  go_.startpc = prog.off(T, "startpc");
+  go_.syscallbp = prog.offOpt(T, "syscallbp");
+  go_.parentGoid = prog.offOpt(T, "parentGoid");
+  go_.panicp = prog.offOpt(T, "_panic");
+  go_.deferp = prog.offOpt(T, "_defer");
+
+  const Layouts& lay = prog.layouts();
+  if (auto c = lay.constant("runtime._Gdead")) dead_ = static_cast<uint32_t>(*c);
+  if (auto c = lay.constant("runtime._Gdeadextra")) deadextra_ = static_cast<uint32_t>(*c);
+  if (auto c = lay.constant("runtime._Gleaked")) leaked_ = static_cast<uint32_t>(*c);
+}
+
+void Runtime::clearCaches() {
+  ms_.reset();
+  statusStrings_.reset();
+  waitStrings_.reset();
+}
+
+std::vector<uint64_t> Runtime::allgs() {
+  auto sym = prog_.global("runtime.allgs");
+  if (!sym) throw Error("cannot find runtime.allgs (the goroutine list) in this binary");
+  auto ptr = mem_.u64(*sym);
+  auto len = mem_.u64(*sym + 8);
+  if (!ptr || !len) throw Error(fmt::format("cannot read runtime.allgs at {:#x}", *sym));
+  // allglen is what the runtime itself trusts; allgs may have grown past it mid-append.
+  if (auto lenSym = prog_.global("runtime.allglen"))
+    if (auto l = mem_.u64(*lenSym); l && *l <= *len) len = l;
+  if (*len > kMaxGoroutines)
+    throw Error(fmt::format("runtime.allgs has an implausible length {}", *len));
+  std::vector<uint64_t> out(*len);
+  if (*len && !mem_.read(*ptr, out.data(), *len * 8))
+    throw Error(fmt::format("cannot read the {} entries of runtime.allgs at {:#x}", *len, *ptr));
+  return out;
+}
+
+std::optional<G> Runtime::readG(uint64_t gp, std::string* err) {
+  std::vector<uint8_t> buf(gSize_);
+  if (gp == 0 || !mem_.read(gp, buf.data(), buf.size())) {
+    if (err) *err = fmt::format("cannot read g at {:#x}", gp);
+    return std::nullopt;
+  }
+  auto at = [&](auto& v, uint64_t off) {
+    if (off + sizeof v <= buf.size()) std::memcpy(&v, buf.data() + off, sizeof v);
+  };
+  G g;
+  g.addr = gp;
+  at(g.goid, go_.goid);
+  uint32_t st = 0;
+  at(st, go_.status);
+  g.scan = st & kGscan;
+  g.status = st & ~kGscan;
+  at(g.waitreason, go_.waitreason);
+  at(g.waitsince, go_.waitsince);
+  at(g.stackLo, go_.stackLo);
+  at(g.stackHi, go_.stackHi);
+  at(g.stackguard0, go_.stackguard0);
+  at(g.sched.sp, go_.schedSp);
+  at(g.sched.pc, go_.schedPc);
+  at(g.sched.bp, go_.schedBp);
+  at(g.syscallsp, go_.syscallsp);
+  at(g.syscallpc, go_.syscallpc);
+  if (go_.syscallbp) at(g.syscallbp, *go_.syscallbp);
+  at(g.m, go_.m);
+  at(g.lockedm, go_.lockedm);
+  at(g.gopc, go_.gopc);
+  at(g.startpc, go_.startpc);
+  if (go_.parentGoid) at(g.parentGoid, *go_.parentGoid);
+  if (go_.panicp) at(g.panicp, *go_.panicp);
+  if (go_.deferp) at(g.deferp, *go_.deferp);
+  if (g.status > 64 || g.goid < 0) {
+    if (err) *err = fmt::format("g at {:#x} looks corrupt (status {}, goid {})", gp, st, g.goid);
+    return std::nullopt;
+  }
+  return g;
+}
+
+const std::vector<M>& Runtime::allms() {
+  if (ms_) return *ms_;
+  ms_.emplace();
+  auto head = prog_.global("runtime.allm");
+  if (!head) return *ms_;
+  const char* T = "runtime.m";
+  uint64_t oId = prog_.off(T, "id"), oProc = prog_.off(T, "procid"), oCurg = prog_.off(T, "curg"),
+           oG0 = prog_.off(T, "g0"), oSig = prog_.off(T, "gsignal"), oLocked = prog_.off(T, "lockedg"),
+           oP = prog_.off(T, "p"), oNext = prog_.off(T, "alllink");
+  std::unordered_set<uint64_t> seen;
+  uint64_t mp = mem_.u64(*head).value_or(0);
+  while (mp && ms_->size() < kMaxMs && seen.insert(mp).second) {
+    M m;
+    m.addr = mp;
+    m.id = static_cast<int64_t>(mem_.u64(mp + oId).value_or(0));
+    m.procid = mem_.u64(mp + oProc).value_or(0);
+    m.curg = mem_.u64(mp + oCurg).value_or(0);
+    m.g0 = mem_.u64(mp + oG0).value_or(0);
+    m.gsignal = mem_.u64(mp + oSig).value_or(0);
+    m.lockedg = mem_.u64(mp + oLocked).value_or(0);
+    m.p = mem_.u64(mp + oP).value_or(0);
+    ms_->push_back(m);
+    auto next = mem_.u64(mp + oNext);
+    if (!next) break;
+    mp = *next;
+  }
+  return *ms_;
+}
+
+const M* Runtime::mByAddr(uint64_t addr) {
+  for (const M& m : allms())
+    if (m.addr == addr) return &m;
+  return nullptr;
+}
+
+std::vector<std::string> Runtime::readStringArray(const std::string& sym) {
+  std::vector<std::string> out;
+  auto a = prog_.global(sym);
+  auto size = prog_.globalSize(sym);
+  if (!a || !size || *size % 16 || *size > 16 * 1024) return out;
+  for (uint64_t i = 0; i < *size / 16; i++) out.push_back(mem_.goString(*a + 16 * i, 256).value_or(""));
+  return out;
+}
+
+std::string Runtime::statusName(uint32_t status) {
+  if (!statusStrings_) {
+    statusStrings_ = readStringArray("runtime.gStatusStrings");
+    // Where the binary does not say, the status constants' own names do ("_Gwaiting").
+    if (statusStrings_->empty()) {
+      for (const char* n : {"idle", "runnable", "running", "syscall", "waiting", "moribund_unused",
+                            "dead", "enqueue_unused", "copystack", "preempted", "leaked"}) {
+        std::string cname = std::string("runtime._G") + n;
+        if (auto c = prog_.layouts().constant(cname); c && *c >= 0 && *c < 64) {
+          if (statusStrings_->size() <= static_cast<size_t>(*c)) statusStrings_->resize(*c + 1);
+          (*statusStrings_)[*c] = n;
+        }
+      }
+    }
+    for (size_t i = 0; i < statusStrings_->size(); i++) {
+      if ((*statusStrings_)[i] == "leaked" && leaked_ == ~0u) leaked_ = static_cast<uint32_t>(i);
+      if ((*statusStrings_)[i] == "waiting for cgo callback" && deadextra_ == ~0u)
+        deadextra_ = static_cast<uint32_t>(i);
+    }
+  }
+  if (status < statusStrings_->size() && !(*statusStrings_)[status].empty()) return (*statusStrings_)[status];
+  return "???";
+}
+
+std::string Runtime::waitReasonString(uint8_t reason) {
+  if (!waitStrings_) waitStrings_ = readStringArray("runtime.waitReasonStrings");
+  if (reason < waitStrings_->size()) return (*waitStrings_)[reason];
+  return fmt::format("wait reason {}", reason);
+}
+
+bool Runtime::isDead(uint32_t status) const {
+  return status == dead_ || status == deadextra_;
+}
+
+std::optional<int64_t> Runtime::gomaxprocs() {
+  auto a = prog_.global("runtime.gomaxprocs");
+  if (!a) return std::nullopt;
+  auto v = mem_.u32(*a);
+  if (!v) return std::nullopt;
+  return static_cast<int32_t>(*v);
+}
+
+std::optional<uint64_t> Runtime::maxstacksize() {
+  auto a = prog_.global("runtime.maxstacksize");
+  if (!a) return std::nullopt;
+  return mem_.u64(*a);
+}
+
+size_t Runtime::numPs() {
+  auto a = prog_.global("runtime.allp");
+  if (!a) return 0;
+  return mem_.u64(*a + 8).value_or(0);
+}
+
+int64_t Runtime::nowEstimate(const std::vector<G>& gs) {
+  int64_t now = 0;
+  for (const G& g : gs) now = std::max(now, g.waitsince);
+  if (auto s = prog_.global("runtime.sched"))
+    if (auto o = prog_.offOpt("runtime.schedt", "lastpoll"))
+      if (auto v = mem_.u64(*s + *o)) now = std::max(now, static_cast<int64_t>(*v));
+  return now;
+}
+
+}  // namespace goinspect

@@ -1,0 +1,199 @@
+#include "unwind.h"
+
+#include <fmt/format.h>
+
+namespace goinspect {
+
+namespace {
+// linux/amd64 rt_sigframe: the ucontext follows the return address the kernel pushed;
+// uc_mcontext.gregs starts 40 bytes in (uc_flags, uc_link, uc_stack).
+constexpr uint64_t kUcGregs = 40;
+constexpr uint64_t kRegRbp = 10, kRegRsp = 15, kRegRip = 16;
+// Bound on system-stack frames crossed before reaching the goroutine's stack.
+constexpr int kMaxSystemFrames = 1024;
+}  // namespace
+
+Unwinder::Unwinder(Runtime& rt) : rt_(rt), prog_(rt.prog()), mem_(rt.mem()) {
+  sigtramp_ = prog_.funcAddr("runtime.sigtramp");
+  systemstack_ = prog_.funcAddr("runtime.systemstack");
+  morestack_ = prog_.funcAddr("runtime.morestack");
+  mstart_ = prog_.funcAddr("runtime.mstart");
+  goexit_ = prog_.funcAddr("runtime.goexit");
+}
+
+bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap,
+                                   std::string* why) {
+  uint64_t pc = t.regs.pc, sp = t.regs.sp;
+  *trap = true;  // a stopped thread's pc is the next instruction, not a return address
+  for (int i = 0; i < kMaxSystemFrames; i++) {
+    const Func* fn = prog_.findFunc(pc);
+    if (onStack(g, sp)) {
+      if (!fn) {
+        *why = fmt::format("thread {} is at pc {:#x}, outside Go code", t.index, pc);
+        return false;
+      }
+      *out = {pc, sp, 0, 0, fn};
+      return true;
+    }
+    if (!fn) {
+      *why = fmt::format("thread {} is on a system stack at pc {:#x}, outside Go code", t.index, pc);
+      return false;
+    }
+    int32_t d = prog_.pcln().spDelta(*fn, pc - prog_.bias());
+    if (d < 0) {
+      *why = fmt::format("no frame size for {} at {:#x}", prog_.funcName(*fn), pc);
+      return false;
+    }
+    uint64_t fp = sp + static_cast<uint64_t>(d) + 8;
+    if (isFunc(fn, sigtramp_)) {
+      // The signal handler's frame: continue from the interrupted context, a trap pc.
+      uint64_t gregs = fp + kUcGregs;
+      auto rip = mem_.u64(gregs + 8 * kRegRip), rsp = mem_.u64(gregs + 8 * kRegRsp);
+      if (!rip || !rsp) {
+        *why = "cannot read the signal context";
+        return false;
+      }
+      pc = *rip;
+      sp = *rsp;
+      *trap = true;
+      continue;
+    }
+    // The runtime's unwindJumpStack: a systemstack or morestack frame on g0 continues on
+    // the user goroutine (runtime/traceback.go resolveInternal).
+    if (isFunc(fn, systemstack_)) {
+      *out = {pc, g.sched.sp, 0, 0, fn};
+      *trap = false;
+      return true;
+    }
+    if (isFunc(fn, morestack_)) {
+      const Func* f2 = prog_.findFunc(g.sched.pc);
+      if (!f2) break;
+      *out = {g.sched.pc, g.sched.sp, 0, 0, f2};
+      *trap = false;
+      return true;
+    }
+    if (fn->flag & kFuncFlagTopFrame) {
+      *why = fmt::format("thread {} runs {} on its system stack", t.index, prog_.funcName(*fn));
+      return false;
+    }
+    auto lr = mem_.u64(fp - 8);
+    if (!lr) break;
+    *trap = fn->funcID == prog_.funcIDs().sigpanic || fn->funcID == prog_.funcIDs().asyncPreempt ||
+            fn->funcID == prog_.funcIDs().debugCallV2;
+    pc = *lr;
+    sp = fp;
+  }
+  *why = fmt::format("cannot walk thread {}'s system stack back to goroutine {}", t.index, g.goid);
+  return false;
+}
+
+Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFrames) {
+  Backtrace bt;
+  const FuncIDs& ids = prog_.funcIDs();
+  const PcLnTab& tab = prog_.pcln();
+  const uint64_t bias = prog_.bias();
+
+  Phys fr;
+  bool trap = false;
+  bool isSyscall = false;
+  std::string why;
+  if (g.status == kGrunning && thread && enterGoroutineStack(g, *thread, &fr, &trap, &why)) {
+    bt.source = fmt::format("thread {} registers", thread->index);
+  } else {
+    if (g.status == kGrunning) {
+      if (!thread) why = "its thread is not known to the debugger";
+      // The saved context is the best left; say why the live one was not used.
+      bt.error = "running goroutine: " + why + "; frames from its last saved context";
+    }
+    trap = false;
+    if (g.syscallsp != 0) {
+      fr.pc = g.syscallpc;
+      fr.sp = g.syscallsp;
+      isSyscall = true;
+      bt.source = "syscall";
+    } else {
+      fr.pc = g.sched.pc;
+      fr.sp = g.sched.sp;
+      bt.source = "sched";
+    }
+    if (fr.pc == 0 && fr.sp != 0) {  // as runtime initAt: the pc is on the stack
+      fr.pc = mem_.u64(fr.sp).value_or(0);
+      fr.sp += 8;
+    }
+    fr.fn = prog_.findFunc(fr.pc);
+  }
+  bt.startSp = fr.sp;
+  if (!fr.fn) {
+    if (bt.error.empty()) bt.error = fmt::format("unknown pc {:#x}", fr.pc);
+    return bt;
+  }
+
+  bool innermost = true;
+  // Each physical frame moves sp up the stack, so the stack's size bounds the walk.
+  for (size_t guard = 0; guard < (g.stackHi - g.stackLo) / 8 + 2; guard++) {
+    const Func* fn = fr.fn;
+    int32_t d = tab.spDelta(*fn, fr.pc - bias);
+    if (d < 0) {
+      bt.error = fmt::format("no frame size for {} at pc {:#x}", prog_.funcName(*fn), fr.pc);
+      break;
+    }
+    fr.fp = fr.sp + static_cast<uint64_t>(d) + 8;
+    uint8_t flag = fn->flag;
+    if ((isSyscall && innermost) || (fn->funcID == ids.cgocallback)) flag &= ~kFuncFlagSPWrite;
+    fr.lr = 0;
+    bool readLr = !(flag & kFuncFlagTopFrame) && !(flag & kFuncFlagSPWrite);
+    if (readLr) {
+      auto lr = mem_.u64(fr.fp - 8);
+      if (!lr) {
+        bt.error = fmt::format("cannot read the return address at {:#x}", fr.fp - 8);
+        readLr = false;
+      } else {
+        fr.lr = *lr;
+      }
+    }
+
+    // Logical frames at symPC (runtime unwinder.symPC).
+    uint64_t symPc = (!trap && fr.pc > fn->entry + bias) ? fr.pc - 1 : fr.pc;
+    for (const LogicalFrame& lf : tab.expand(*fn, symPc - bias)) {
+      if (maxFrames && bt.frames.size() >= maxFrames) {
+        bt.truncated = true;
+        return bt;
+      }
+      bt.frames.push_back({lf.function, lf.file, lf.line, fr.pc, fr.sp, fr.fp, fn->entry + bias, lf.inlined});
+    }
+
+    if (fr.lr == 0) break;
+    const Func* flr = prog_.findFunc(fr.lr);
+    if (!flr) {
+      bt.error = fmt::format("unexpected return pc {:#x} for {}", fr.lr, prog_.funcName(*fn));
+      break;
+    }
+    if (fr.pc == fr.lr && fr.sp == fr.fp) {
+      bt.error = fmt::format("traceback stuck at pc {:#x} sp {:#x}", fr.pc, fr.sp);
+      break;
+    }
+    if (fr.fp <= fr.sp || fr.fp > g.stackHi) {
+      bt.error = fmt::format("frame at sp {:#x} leaves the goroutine's stack [{:#x}, {:#x})", fr.fp,
+                             g.stackLo, g.stackHi);
+      break;
+    }
+    trap = fn->funcID == ids.sigpanic || fn->funcID == ids.asyncPreempt || fn->funcID == ids.debugCallV2;
+    fr = {fr.lr, fr.fp, 0, 0, flr};
+    innermost = false;
+  }
+  return bt;
+}
+
+std::optional<CreatedBy> Unwinder::createdBy(const G& g) {
+  // runtime.printcreatedby: not for the main goroutine; the physical function holding
+  // gopc, and file:line at the call (pc-1).
+  if (g.goid == 1 || g.gopc == 0) return std::nullopt;
+  const Func* f = prog_.findFunc(g.gopc);
+  if (!f) return std::nullopt;
+  uint64_t entry = f->entry + prog_.bias();
+  uint64_t tracepc = g.gopc > entry ? g.gopc - 1 : g.gopc;
+  auto [file, line] = prog_.pcln().fileLine(*f, tracepc - prog_.bias());
+  return CreatedBy{prog_.funcName(*f), file, line, g.gopc, entry, g.parentGoid};
+}
+
+}  // namespace goinspect

@@ -1,0 +1,89 @@
+// The goroutine unwinder: physical frames from pclntab's pcsp tables, logical (inlined)
+// frames from funcdata inline trees, following runtime/traceback.go's unwinder:
+//
+//   - where to start: g.syscallsp/syscallpc if set, else g.sched, or for a running
+//     goroutine its thread's registers (the system stack and signal frames it is in are
+//     crossed the way the runtime's unwindJumpStack and sigctxt do);
+//   - symPC: a return address is looked up at pc-1, except after an injected call
+//     (sigpanic, asyncPreempt, debugCallV2) or at a signal-interrupted pc (unwindTrap);
+//   - a TopFrame function (goexit, mstart, rt0_go) ends the stack; so does an SPWRITE
+//     function that is not innermost, as in the runtime;
+//   - "traceback stuck": a frame that does not move up the stack ends the walk.
+//
+//   Unwinder u(rt);
+//   Backtrace bt = u.unwind(g);           // never throws; bt.error says what stopped it early
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime.h"
+
+namespace goinspect {
+
+struct Frame {
+  std::string_view function;  // symbol name ("runtime.gopark")
+  std::string_view file;
+  int32_t line = 0;
+  uint64_t pc = 0;      // the physical frame's pc (what the runtime prints as pc=)
+  uint64_t sp = 0;      // the physical frame's sp
+  uint64_t fp = 0;      // the caller's sp (what the runtime prints as fp=)
+  uint64_t entry = 0;   // entry of the physical function
+  bool inlined = false;
+};
+
+struct CreatedBy {
+  std::string_view function;
+  std::string_view file;
+  int32_t line = 0;
+  uint64_t pc = 0;
+  uint64_t entry = 0;
+  int64_t goid = 0;   // parentGoid; 0 when unknown
+};
+
+struct Backtrace {
+  std::vector<Frame> frames;   // innermost first
+  uint64_t startSp = 0;        // the sp the walk started from on the goroutine's stack
+  std::string source;          // "sched", "syscall", "thread N registers", ...
+  std::string error;           // why the walk ended early; empty if it reached the top
+  bool truncated = false;      // stopped at maxFrames
+};
+
+struct ThreadContext {
+  uint64_t tid = 0;
+  uint32_t index = 0;
+  Registers regs;
+};
+
+class Unwinder {
+ public:
+  explicit Unwinder(Runtime& rt);
+
+  // Requires: g was read by rt.readG. `thread` is g.m's thread when g is running and the
+  // debugger knows it. maxFrames bounds the logical frames kept (0 = no bound but the
+  // stack's own size).
+  Backtrace unwind(const G& g, const ThreadContext* thread, size_t maxFrames = 0);
+
+  std::optional<CreatedBy> createdBy(const G& g);
+
+ private:
+  struct Phys {
+    uint64_t pc = 0, sp = 0, fp = 0, lr = 0;
+    const Func* fn = nullptr;
+  };
+  // Moves from the thread's registers to the first frame on g's own stack. Returns false
+  // (with *why) if it cannot.
+  bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why);
+  bool onStack(const G& g, uint64_t sp) const { return sp >= g.stackLo && sp < g.stackHi; }
+  bool isFunc(const Func* f, uint64_t entry) const { return f && entry && f->entry + prog_.bias() == entry; }
+
+  Runtime& rt_;
+  GoProgram& prog_;
+  Memory& mem_;
+  uint64_t sigtramp_ = 0, systemstack_ = 0, morestack_ = 0, mstart_ = 0, goexit_ = 0;
+};
+
+}  // namespace goinspect

@@ -1,0 +1,88 @@
+#include "lldb_target.h"
+
+namespace goinspect {
+
+namespace {
+std::optional<uint64_t> reg(lldb::SBFrame& frame, const char* name) {
+  lldb::SBValue v = frame.FindRegister(name);
+  if (!v.IsValid()) return std::nullopt;
+  lldb::SBError err;
+  uint64_t x = v.GetValueAsUnsigned(err, 0);
+  if (err.Fail()) return std::nullopt;
+  return x;
+}
+}  // namespace
+
+bool LldbTarget::readMemory(uint64_t addr, void* buf, size_t size) {
+  lldb::SBProcess proc = target_.GetProcess();
+  if (!proc.IsValid()) return false;
+  lldb::SBError err;
+  size_t n = proc.ReadMemory(addr, buf, size, err);
+  return err.Success() && n == size;
+}
+
+std::vector<ThreadInfo> LldbTarget::threads() {
+  std::vector<ThreadInfo> out;
+  lldb::SBProcess proc = target_.GetProcess();
+  if (!proc.IsValid()) return out;
+  uint32_t n = proc.GetNumThreads();
+  for (uint32_t i = 0; i < n; i++) {
+    lldb::SBThread t = proc.GetThreadAtIndex(i);
+    if (!t.IsValid()) continue;
+    ThreadInfo ti;
+    ti.tid = t.GetThreadID();
+    ti.index = t.GetIndexID();
+    lldb::SBFrame f = t.GetFrameAtIndex(0);
+    if (f.IsValid()) {
+      auto pc = reg(f, "rip"), sp = reg(f, "rsp"), fp = reg(f, "rbp");
+      if (pc && sp) {
+        Registers r;
+        r.pc = *pc;
+        r.sp = *sp;
+        r.fp = fp.value_or(0);
+        r.fsBase = reg(f, "fs_base");
+        ti.regs = r;
+      }
+    }
+    out.push_back(ti);
+  }
+  return out;
+}
+
+std::optional<uint64_t> LldbTarget::lookupSymbol(const std::string& name) {
+  lldb::SBSymbolContextList list = target_.FindSymbols(name.c_str(), lldb::eSymbolTypeAny);
+  for (uint32_t i = 0; i < list.GetSize(); i++) {
+    lldb::SBSymbol sym = list.GetContextAtIndex(i).GetSymbol();
+    if (!sym.IsValid()) continue;
+    lldb::addr_t a = sym.GetStartAddress().GetLoadAddress(target_);
+    if (a != LLDB_INVALID_ADDRESS) return a;
+  }
+  return std::nullopt;
+}
+
+std::string LldbTarget::executablePath() {
+  lldb::SBFileSpec fs = target_.GetExecutable();
+  if (!fs.IsValid()) return "";
+  char buf[4096];
+  uint32_t n = fs.GetPath(buf, sizeof buf);
+  return n ? std::string(buf, n) : std::string();
+}
+
+uint64_t LldbTarget::loadBias() {
+  lldb::SBFileSpec exe = target_.GetExecutable();
+  lldb::SBModule m = target_.FindModule(exe);
+  if (!m.IsValid()) return 0;
+  lldb::SBAddress hdr = m.GetObjectFileHeaderAddress();
+  lldb::addr_t load = hdr.GetLoadAddress(target_);
+  lldb::addr_t file = hdr.GetFileAddress();
+  if (load == LLDB_INVALID_ADDRESS || file == LLDB_INVALID_ADDRESS) return 0;
+  return load - file;
+}
+
+uint64_t LldbTarget::stopId() {
+  lldb::SBProcess proc = target_.GetProcess();
+  if (!proc.IsValid()) return 0;
+  return (static_cast<uint64_t>(proc.GetUniqueID()) << 32) ^ proc.GetStopID();
+}
+
+}  // namespace goinspect

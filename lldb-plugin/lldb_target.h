@@ -1,0 +1,26 @@
+// The engine's Target on top of LLDB's SB API: a live process, an attached one, or a core.
+#pragma once
+
+#include <lldb/API/LLDB.h>
+
+#include "target.h"
+
+namespace goinspect {
+
+class LldbTarget : public Target {
+ public:
+  explicit LldbTarget(lldb::SBTarget target) : target_(target) {}
+  void reset(lldb::SBTarget target) { target_ = target; }
+
+  bool readMemory(uint64_t addr, void* buf, size_t size) override;
+  std::vector<ThreadInfo> threads() override;
+  std::optional<uint64_t> lookupSymbol(const std::string& name) override;
+  std::string executablePath() override;
+  uint64_t loadBias() override;
+  uint64_t stopId() override;
+
+ private:
+  lldb::SBTarget target_;
+};
+
+}  // namespace goinspect
