@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
+
+#include "stripped.h"
 
 namespace goinspect {
 
@@ -46,6 +49,9 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
                             "built-in table for {}", exe, p->goVersion_.empty() ? "its Go version" : p->goVersion_));
   p->locateModuledata(mem);
   p->resolveFuncIDs();
+  // No symbol table (or forced, to test discovery against one): find the globals.
+  if (!p->elf_->symbol("runtime.allgs") || std::getenv("GOINSPECT_DISCOVER_GLOBALS"))
+    for (auto& [name, at] : discoverGlobals(*p, mem)) p->setDiscovered(name, at.first, at.second);
   return p;
 }
 
