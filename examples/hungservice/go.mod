@@ -1,0 +1,3 @@
+module example.com/hungservice
+
+go 1.21
