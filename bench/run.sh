@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# Benchmark: the plugin against Delve on one core file with many parked goroutines.
+#
+# Builds bench/many, runs it so that it parks N goroutines and leaves a core (crash under
+# GOTRACEBACK=crash, or gcore), then measures, on that same core and in this same run, the
+# wall time and peak RSS (GNU time) of:
+#   ours:  lldb-22 -b -o "plugin load P" -o "target create EXE --core CORE" -o "go goroutines --group-by stack"
+#   ours:  lldb-22 ... -o "go goroutines --json --frames all --output FILE"
+#   Delve: dlv core EXE CORE, running "goroutines"
+#   Delve: dlv core EXE CORE, running "goroutines -t 50"
+# and prints a table (also written to bench/results/latest.md) with the Delve/ours ratios.
+#
+# Usage: bench/run.sh [options]
+#   -n N               goroutines to park (env N; default 100000)
+#   --go GO            Go command, or a version such as 1.21 for /usr/lib/go-1.21/bin/go
+#                      (env GO; default /usr/lib/go-1.26/bin/go)
+#   --core crash|gcore how to get the core (env CORE_METHOD; default crash)
+#   --runs K           run each measurement K times, report the median wall and the largest
+#                      RSS (env RUNS; default 1)
+#   --delve-only       measure Delve only (exit 0 without the plugin)
+#   --lldb-only        measure the plugin only
+#   --results FILE     where to write the table (default bench/results/latest.md; '-': nowhere)
+#   --strict           exit 3 when one of our targets is missed
+#   --keep             keep the scratch directory (binary, core, outputs)
+# Other environment: PLUGIN (default <repo>/build/lldb-plugin/libgoinspect-lldb.so), LLDB
+# (lldb-22), DLV (dlv), TIMEOUT (seconds per measured command, default 1200).
+#
+# Exit status: 0 when every selected measurement ran and was checked, 1 when one failed
+# (e.g. the plugin is missing: the Delve half still runs), 2 on bad usage, 3 (with --strict)
+# when a target is missed. Targets for ours, on the project's 2-core machine and 100k
+# goroutines: grouped summary <= 2 s, full JSON <= 5 s, lldb peak RSS <= 1 GB.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+N=${N:-100000}
+GO=${GO:-/usr/lib/go-1.26/bin/go}
+CORE_METHOD=${CORE_METHOD:-crash}
+RUNS=${RUNS:-1}
+PLUGIN=${PLUGIN:-$ROOT/build/lldb-plugin/libgoinspect-lldb.so}
+LLDB=${LLDB:-lldb-22}
+DLV=${DLV:-dlv}
+TIMEOUT=${TIMEOUT:-1200}
+RESULTS=$ROOT/bench/results/latest.md
+DO_LLDB=1 DO_DELVE=1 STRICT=0 KEEP=${KEEP:-0}
+
+TARGET_GROUPED_S=2 TARGET_JSON_S=5 TARGET_RSS_MB=1024
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 2; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) N=$2; shift ;;
+    --go) GO=$2; shift ;;
+    --core) CORE_METHOD=$2; shift ;;
+    --runs) RUNS=$2; shift ;;
+    --delve-only) DO_LLDB=0 ;;
+    --lldb-only) DO_DELVE=0 ;;
+    --results) RESULTS=$2; shift ;;
+    --strict) STRICT=1 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) usage ;;
+    *) echo "bench: unknown option $1" >&2; usage ;;
+  esac
+  shift
+done
+case $GO in 1.[0-9]*) GO=/usr/lib/go-$GO/bin/go ;; esac
+[[ $N =~ ^[0-9]+$ ]] && [ "$N" -ge 4 ] || { echo "bench: -n wants a number >= 4" >&2; exit 2; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs wants a positive number" >&2; exit 2; }
+case $CORE_METHOD in crash|gcore) ;; *) echo "bench: --core is crash or gcore" >&2; exit 2 ;; esac
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
+
+[ -x /usr/bin/time ] || die "GNU time is missing (/usr/bin/time): install the Debian package 'time'"
+command -v "$GO" >/dev/null || die "no Go command at $GO"
+command -v python3 >/dev/null || die "python3 is needed"
+[ "$DO_DELVE" = 1 ] && { command -v "$DLV" >/dev/null || die "no Delve ($DLV) on PATH"; }
+PLUGIN_PROBLEM=""
+if [ "$DO_LLDB" = 1 ]; then
+  command -v "$LLDB" >/dev/null || die "no $LLDB on PATH"
+  if [ ! -f "$PLUGIN" ]; then
+    PLUGIN_PROBLEM="the plugin is missing: no $PLUGIN (build it: cmake --build build; or set PLUGIN=...)"
+    log "lldb half: $PLUGIN_PROBLEM"
+    log "lldb half: will FAIL; the Delve half runs anyway"
+  else
+    PLUGIN=$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")
+  fi
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/goinspect-bench.XXXXXX")
+MANY_PID=""
+cleanup() {
+  local rc=$?
+  [ -n "$MANY_PID" ] && kill -KILL "$MANY_PID" 2>/dev/null || true
+  if [ "$KEEP" = 1 ]; then log "scratch directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
+  export GOCACHE=$WORK/gocache
+fi
+
+# ---- build and core ----------------------------------------------------------------------
+GOVERSION=$("$GO" env GOVERSION)
+log "building bench/many with $GOVERSION"
+(cd "$ROOT/bench/many" &&
+  GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod timeout 300 "$GO" build -o "$WORK/many" .) ||
+  die "go build of bench/many failed"
+EXE=$WORK/many
+CORE=$WORK/core.many
+
+gcore_many() {
+  (cd "$WORK" && exec ./many -n "$N" >"$WORK/many.out" 2>"$WORK/many.err") &
+  MANY_PID=$!
+  local i
+  for i in $(seq 1 3000); do # 300 s
+    grep -q '^PARKED ' "$WORK/many.out" 2>/dev/null && break
+    kill -0 "$MANY_PID" 2>/dev/null || die "bench/many exited early: $(cat "$WORK/many.err")"
+    sleep 0.1
+  done
+  grep -q '^PARKED ' "$WORK/many.out" || die "bench/many did not park $N goroutines in 300 s"
+  timeout 600 gdb -batch -nx -p "$MANY_PID" -ex "gcore $CORE" >"$WORK/gcore.log" 2>&1 ||
+    die "gcore failed: $(tail -5 "$WORK/gcore.log")"
+  kill -KILL "$MANY_PID"; wait "$MANY_PID" 2>/dev/null || true; MANY_PID=""
+}
+
+crash_many() { # false when no core turned up (core_pattern elsewhere, limits)
+  local rc=0
+  (cd "$WORK" && { ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)"; } && GOTRACEBACK=crash exec timeout 900 ./many -n "$N" -crash \
+    >"$WORK/many.out" 2>/dev/null) || rc=$?
+  grep -q '^PARKED ' "$WORK/many.out" || die "bench/many did not park $N goroutines (status $rc)"
+  [ "$rc" = 134 ] || log "bench/many ended with status $rc, expected 134 (SIGABRT)"
+  local f
+  for f in "$WORK"/core "$WORK"/core.[0-9]*; do
+    [ -f "$f" ] && { mv "$f" "$CORE"; return 0; }
+  done
+  return 1
+}
+
+t0=$(date +%s.%N)
+if [ "$CORE_METHOD" = crash ]; then
+  log "parking $N goroutines and crashing with GOTRACEBACK=crash (prints every stack: slow)"
+  if ! crash_many; then
+    log "no core file after the crash (kernel.core_pattern is '$(cat /proc/sys/kernel/core_pattern 2>/dev/null)'): using gcore"
+    CORE_METHOD=gcore
+    gcore_many
+  fi
+else
+  log "parking $N goroutines and taking a core with gdb's gcore"
+  gcore_many
+fi
+PARKED_LINE=$(grep '^PARKED ' "$WORK/many.out")
+CORE_MB=$(( $(stat -c %s "$CORE") / 1048576 ))
+log "core: $CORE_METHOD, ${CORE_MB} MB, made in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s; $PARKED_LINE"
+cat "$CORE" >/dev/null # both tools then start from a warm page cache
+
+# ---- measuring -----------------------------------------------------------------------------
+ROWS=$WORK/rows.tsv
+: >"$ROWS"
+FAILED=0
+
+# measure OUTFILE CMD...: run under GNU time with a time limit; sets M_WALL, M_RSS_KB, M_RC.
+measure() {
+  local out=$1; shift
+  M_RC=0
+  /usr/bin/time -o "$WORK/time.txt" -f '%e %M' timeout -k 10 "$TIMEOUT" "$@" \
+    >"$out" 2>&1 </dev/null || M_RC=$?
+  M_WALL=0 M_RSS_KB=0
+  read -r M_WALL M_RSS_KB < <(grep -E '^[0-9.]+ [0-9]+$' "$WORK/time.txt" | tail -1) || true
+  [ "$M_RC" = 124 ] && log "timed out after ${TIMEOUT}s: $*"
+  return 0
+}
+
+# bench_case TOOL LABEL CHECK-FUNCTION CMD...: RUNS measurements, checked, one row in ROWS.
+bench_case() {
+  local tool=$1 label=$2 check=$3; shift 3
+  local walls=() rss_max=0 i status=ok note=""
+  for i in $(seq 1 "$RUNS"); do
+    log "$tool: $label (run $i of $RUNS)"
+    measure "$WORK/out.txt" "$@"
+    if [ "$M_RC" != 0 ]; then
+      status=FAILED note="exit status $M_RC: $(grep -m3 -iE 'error|fail' "$WORK/out.txt" | tr '\n\t' '  ' | cut -c1-300)"
+      log "$tool: $label: $note"; tail -20 "$WORK/out.txt" >&2
+      break
+    fi
+    if ! note=$("$check" "$WORK/out.txt"); then
+      status=FAILED; log "$tool: $label: check failed: $note"; tail -20 "$WORK/out.txt" >&2
+      break
+    fi
+    walls+=("$M_WALL"); [ "$M_RSS_KB" -gt "$rss_max" ] && rss_max=$M_RSS_KB
+    log "$tool: $label: ${M_WALL} s, $((M_RSS_KB / 1024)) MB; $note"
+  done
+  rm -f "$WORK/out.txt"
+  if [ "$status" = ok ]; then
+    local med
+    med=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+    printf '%s\t%s\t%s\t%s\tok\t%s\n' "$tool" "$label" "$med" "$rss_max" "$note" >>"$ROWS"
+  else
+    FAILED=1
+    printf '%s\t%s\t\t\tFAILED\t%s\n' "$tool" "$label" "$note" >>"$ROWS"
+  fi
+}
+
+# Checks: print a short note, fail when the tool did not really list the goroutines.
+check_lldb_grouped() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  if ! grep -qE 'main\.(parkOnChan|parkInSelect|parkOnMutex|parkInSleep|consume|poll|lockStep|snooze|start[A-Z][a-z]+)' "$1"; then
+    echo "the grouped output names none of bench/many's functions"; return 1
+  fi
+  local biggest
+  biggest=$(grep -oE '[0-9]+' "$1" | sort -n | tail -1)
+  if [ "${biggest:-0}" -lt "$N" ]; then
+    echo "grouped output ok (it shows no total >= $N)"
+  else
+    echo "grouped output ok (largest number shown: $biggest)"
+  fi
+}
+check_lldb_json() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  python3 - "$JSON_OUT" "$N" <<'PY'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+try:
+    gs = json.load(open(path))["goroutines"]
+except Exception as e:
+    print(f"cannot read {path}: {e}"); sys.exit(1)
+deep = max((len(g.get("frames") or []) for g in gs), default=0)
+print(f"{len(gs)} goroutines in the JSON, deepest stack {deep} frames")
+if len(gs) < n:
+    sys.exit(1)
+if deep < 20:  # depth 18 + entry + park + runtime frames: --frames all must not truncate
+    print("stacks look truncated with --frames all"); sys.exit(1)
+PY
+  local rc=$?
+  rm -f "$JSON_OUT"
+  return "$rc"
+}
+check_delve() {
+  local count
+  count=$(grep -oE '^\[[0-9]+ goroutines\]' "$1" | tail -1 | grep -oE '[0-9]+' || true)
+  if [ -z "$count" ]; then echo "no '[N goroutines]' line in Delve's output"; return 1; fi
+  if [ "$count" -lt "$N" ]; then echo "Delve listed $count goroutines, fewer than $N"; return 1; fi
+  echo "Delve listed $count goroutines ($(wc -l <"$1") lines of output)"
+}
+
+LLDB_VERSION=$("$LLDB" --version 2>/dev/null | head -1 || echo "$LLDB: not found")
+DLV_VERSION=$("$DLV" version 2>/dev/null | sed -n 's/^Version: //p' || true)
+
+if [ "$DO_LLDB" = 1 ]; then
+  if [ -n "$PLUGIN_PROBLEM" ]; then
+    for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE"; do
+      printf 'goinspect (lldb)\t%s\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
+    done
+    FAILED=1
+  else
+    LLDB_BASE=("$LLDB" --no-lldbinit -b -o "plugin load $PLUGIN" -o "target create $EXE --core $CORE")
+    bench_case "goinspect (lldb)" "go goroutines --group-by stack" check_lldb_grouped \
+      "${LLDB_BASE[@]}" -o "go goroutines --group-by stack"
+    JSON_OUT=$WORK/goroutines.json
+    bench_case "goinspect (lldb)" "go goroutines --json --frames all --output FILE" check_lldb_json \
+      "${LLDB_BASE[@]}" -o "go goroutines --json --frames all --output $JSON_OUT"
+  fi
+fi
+
+if [ "$DO_DELVE" = 1 ]; then
+  # Delve's terminal client reads the commands from --init; 'exit' ends it. A private config
+  # directory keeps the user's Delve config out of the numbers.
+  mkdir -p "$WORK/dlv-config"
+  printf 'goroutines\nexit\n' >"$WORK/dlv-goroutines.init"
+  printf 'goroutines -t 50\nexit\n' >"$WORK/dlv-goroutines-t50.init"
+  DLV_BASE=(env XDG_CONFIG_HOME="$WORK/dlv-config" "$DLV" core "$EXE" "$CORE"
+            --allow-non-terminal-interactive=true --check-go-version=false)
+  bench_case "Delve" "goroutines" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines.init"
+  bench_case "Delve" "goroutines -t 50" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines-t50.init"
+fi
+
+# ---- report ----------------------------------------------------------------------------------
+REPORT=$WORK/report.md
+PLUGIN_DESC="$PLUGIN"
+if [ -f "$PLUGIN" ]; then
+  PLUGIN_DESC="$PLUGIN (repo at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- engine lldb-plugin 2>/dev/null || echo ', engine/plugin modified'))"
+fi
+python3 - "$ROWS" "$REPORT" <<PY
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+out = []
+w = out.append
+w("# Benchmark: goinspect (LLDB plugin) vs Delve")
+w("")
+w("- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB RAM; kernel $(uname -r)")
+w("- target: bench/many, N=$N parked goroutines ($PARKED_LINE), built with $GOVERSION")
+w("- core: $CORE_METHOD, ${CORE_MB} MB, warm in the page cache; runs per measurement: $RUNS (median wall, largest RSS)")
+w("- $LLDB_VERSION; Delve ${DLV_VERSION:-?}; plugin: $PLUGIN_DESC")
+w("")
+w("| tool | command | wall s | peak RSS MB | status |")
+w("| --- | --- | ---: | ---: | --- |")
+res = {}
+for tool, label, wall, rss, status, note in rows:
+    mb = f"{int(rss)/1024:.0f}" if rss else ""
+    w(f"| {tool} | \`{label}\` | {wall} | {mb} | {status if status == 'ok' else status + ': ' + note} |")
+    if status == "ok":
+        res[label] = (float(wall), int(rss) / 1024)
+w("")
+pairs = [("list all goroutines", "goroutines", "go goroutines --group-by stack"),
+         ("all goroutines with stacks", "goroutines -t 50", "go goroutines --json --frames all --output FILE")]
+w("| comparison | Delve command | our command | wall Delve/ours | RSS Delve/ours |")
+w("| --- | --- | --- | ---: | ---: |")
+for what, d, o in pairs:
+    if d in res and o in res:
+        (dw, dr), (ow, orr) = res[d], res[o]
+        rw = f"{dw/ow:.1f}x" if ow > 0 else "inf"
+        w(f"| {what} | \`{d}\` | \`{o}\` | {rw} | {dr/orr:.1f}x |")
+    else:
+        w(f"| {what} | \`{d}\` | \`{o}\` | n/a | n/a |")
+w("")
+targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
+           ("full JSON wall", "go goroutines --json --frames all --output FILE", 0, $TARGET_JSON_S, "s"),
+           ("lldb peak RSS (grouped)", "go goroutines --group-by stack", 1, $TARGET_RSS_MB, "MB"),
+           ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB")]
+missed = 0
+w("Targets for ours (2-core machine, 100k goroutines):")
+w("")
+for name, label, k, limit, unit in targets:
+    if label in res:
+        v = res[label][k]
+        ok = v <= limit
+        missed += not ok
+        w(f"- {name}: {v:.2f} {unit} (target <= {limit} {unit}): {'met' if ok else 'MISSED'}")
+    else:
+        w(f"- {name}: not measured")
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+open(sys.argv[2] + ".missed", "w").write(str(missed))
+PY
+echo
+cat "$REPORT"
+if [ "$RESULTS" != - ]; then
+  mkdir -p "$(dirname "$RESULTS")"
+  cp "$REPORT" "$RESULTS"
+  log "table written to $RESULTS"
+fi
+[ "$FAILED" = 0 ] || { log "FAILED: at least one measurement did not run or did not check out (see above)"; exit 1; }
+if [ "$STRICT" = 1 ] && [ "$(cat "$REPORT.missed")" != 0 ]; then log "a target was missed"; exit 3; fi
+exit 0
