@@ -317,6 +317,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
     return deliver(p, out, fmt::format("{} groups", shownGroups));
   }
 
+  std::string counts = stateCounts(sel);
   if (sel.size() > limit) sel.resize(limit);
   if (p.has("--json")) {
     FrameSelection fs = parseFrames(p, {FrameSelection::kFirstUser, 0});
@@ -329,7 +330,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
 
   std::string out = fmt::format("{} goroutines{}: {}\n", matched,
                                 filtered ? fmt::format(" of {} match", snap.goroutines.size()) : "",
-                                stateCounts(sel));
+                                counts);
   std::vector<std::vector<std::string>> rows = {
       {"ID", "STATE", "WAITED", "THREAD", "STACK", "LOCATION", "CREATED BY"}};
   for (const auto* v : sel) {

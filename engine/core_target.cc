@@ -1,0 +1,121 @@
+#include "core_target.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "errors.h"
+
+namespace goinspect {
+
+namespace {
+// struct elf_prstatus (linux/amd64): pr_pid at 32, pr_reg (user_regs_struct) at 112.
+constexpr size_t kPrPid = 32, kPrReg = 112;
+// user_regs_struct word indexes.
+constexpr size_t kRbp = 4, kRip = 16, kRsp = 19, kFsBase = 21;
+
+size_t align4(size_t n) { return (n + 3) & ~size_t(3); }
+}  // namespace
+
+std::unique_ptr<CoreTarget> CoreTarget::open(const std::string& exe, const std::string& core) {
+  std::unique_ptr<CoreTarget> t(new CoreTarget());
+  t->exe_ = exe;
+  t->fd_ = ::open(core.c_str(), O_RDONLY | O_CLOEXEC);
+  if (t->fd_ < 0) throw Error(core + ": " + std::strerror(errno));
+  struct stat st {};
+  if (fstat(t->fd_, &st) != 0) throw Error(core + ": cannot stat");
+  t->size_ = static_cast<size_t>(st.st_size);
+  void* m = mmap(nullptr, t->size_, PROT_READ, MAP_PRIVATE, t->fd_, 0);
+  if (m == MAP_FAILED) throw Error(core + ": cannot map");
+  t->map_ = static_cast<const uint8_t*>(m);
+  if (t->size_ < sizeof(Elf64_Ehdr)) throw Error(core + ": not an ELF core file");
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, t->map_, sizeof eh);
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_type != ET_CORE || eh.e_machine != EM_X86_64)
+    throw Error(core + ": not a linux/amd64 ELF core file");
+  if (eh.e_phoff + uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr) > t->size_) throw Error(core + ": truncated");
+
+  uint64_t phdrAddr = 0;  // AT_PHDR from the auxv note, for the load bias of a PIE
+  uint32_t index = 1;
+  for (int i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, t->map_ + eh.e_phoff + i * sizeof ph, sizeof ph);
+    if (ph.p_type == PT_LOAD) t->segs_.push_back({ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_offset});
+    if (ph.p_type != PT_NOTE || ph.p_offset + ph.p_filesz > t->size_) continue;
+    size_t off = ph.p_offset, end = ph.p_offset + ph.p_filesz;
+    while (off + sizeof(Elf64_Nhdr) <= end) {
+      Elf64_Nhdr nh;
+      std::memcpy(&nh, t->map_ + off, sizeof nh);
+      size_t desc = off + sizeof nh + align4(nh.n_namesz);
+      if (desc + nh.n_descsz > end) break;
+      const uint8_t* d = t->map_ + desc;
+      if (nh.n_type == NT_PRSTATUS && nh.n_descsz >= kPrReg + 27 * 8) {
+        ThreadInfo ti;
+        int32_t pid;
+        std::memcpy(&pid, d + kPrPid, 4);
+        ti.tid = static_cast<uint64_t>(pid);
+        ti.index = index++;
+        uint64_t regs[27];
+        std::memcpy(regs, d + kPrReg, sizeof regs);
+        ti.regs = Registers{regs[kRip], regs[kRsp], regs[kRbp], regs[kFsBase]};
+        t->threads_.push_back(ti);
+      } else if (nh.n_type == NT_AUXV) {
+        for (size_t a = 0; a + 16 <= nh.n_descsz; a += 16) {
+          uint64_t type, val;
+          std::memcpy(&type, d + a, 8);
+          std::memcpy(&val, d + a + 8, 8);
+          if (type == AT_PHDR) phdrAddr = val;
+        }
+      }
+      off = desc + align4(nh.n_descsz);
+    }
+  }
+  std::sort(t->segs_.begin(), t->segs_.end(), [](auto& a, auto& b) { return a.vaddr < b.vaddr; });
+
+  // Load bias = where the program headers are (AT_PHDR) minus where they were linked
+  // (PT_PHDR); Go links PIEs at 0x400000, not 0.
+  auto elf = ElfFile::open(exe);
+  if (elf->isPie() && phdrAddr) {
+    int fd = ::open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr xe;
+    if (fd >= 0 && pread(fd, &xe, sizeof xe, 0) == sizeof xe) {
+      for (int i = 0; i < xe.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, xe.e_phoff + i * sizeof ph) != sizeof ph) break;
+        if (ph.p_type == PT_PHDR) t->bias_ = phdrAddr - ph.p_vaddr;
+      }
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  return t;
+}
+
+CoreTarget::~CoreTarget() {
+  if (map_) munmap(const_cast<uint8_t*>(map_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool CoreTarget::readMemory(uint64_t addr, void* buf, size_t size) {
+  auto* out = static_cast<uint8_t*>(buf);
+  while (size > 0) {
+    auto it = std::upper_bound(segs_.begin(), segs_.end(), addr, [](uint64_t a, const Segment& s) { return a < s.vaddr; });
+    if (it == segs_.begin()) return false;
+    const Segment& s = *--it;
+    if (addr >= s.vaddr + s.filesz) return false;  // past the dumped bytes (or not mapped)
+    uint64_t off = addr - s.vaddr;
+    size_t take = static_cast<size_t>(std::min<uint64_t>(size, s.filesz - off));
+    if (s.offset + off + take > size_) return false;
+    std::memcpy(out, map_ + s.offset + off, take);
+    out += take;
+    addr += take;
+    size -= take;
+  }
+  return true;
+}
+
+}  // namespace goinspect

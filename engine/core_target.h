@@ -1,0 +1,46 @@
+// A Target over an ELF core file and its executable, with no debugger: memory from the
+// core's PT_LOAD segments, threads and registers from its NT_PRSTATUS notes.
+//
+//   auto t = CoreTarget::open("/path/exe", "/path/core");   // throws Error
+//   Session s(*t);  runCommand(s, {"goroutines"});
+//
+// The engine's unit tests and the goinspect command-line tool use it; the debuggers have
+// their own Targets. Executable bytes the core omits are filled in by GoProgram's fallback.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "elf_file.h"
+#include "target.h"
+
+namespace goinspect {
+
+class CoreTarget : public Target {
+ public:
+  static std::unique_ptr<CoreTarget> open(const std::string& exe, const std::string& core);
+  ~CoreTarget() override;
+
+  bool readMemory(uint64_t addr, void* buf, size_t size) override;
+  std::vector<ThreadInfo> threads() override { return threads_; }
+  std::optional<uint64_t> lookupSymbol(const std::string&) override { return std::nullopt; }
+  std::string executablePath() override { return exe_; }
+  uint64_t loadBias() override { return bias_; }
+  uint64_t stopId() override { return 1; }
+
+ private:
+  CoreTarget() = default;
+  struct Segment {
+    uint64_t vaddr, filesz, memsz, offset;
+  };
+  std::string exe_;
+  int fd_ = -1;
+  const uint8_t* map_ = nullptr;
+  size_t size_ = 0;
+  std::vector<Segment> segs_;
+  std::vector<ThreadInfo> threads_;
+  uint64_t bias_ = 0;
+};
+
+}  // namespace goinspect
