@@ -1,0 +1,3 @@
+module layoutprog
+
+go 1.21
