@@ -14,7 +14,8 @@
 #   --tool PATH     the go-layouts binary (default: build/tools/go-layouts, built if missing)
 #
 # Toolchains are looked up as /usr/lib/go-1.NN/bin/go (override the root with GOROOTS_DIR).
-# Builds are offline (GOTOOLCHAIN=local GOPROXY=off).
+# Builds are offline (GOTOOLCHAIN=local GOPROXY=off). Idempotent: binaries newer than the
+# program's sources, this script and the toolchain are not rebuilt.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,8 +78,13 @@ if [ $BINS_ONLY -eq 0 ] && [ -z "$TOOL" ]; then
   fi
 fi
 
-export GOTOOLCHAIN=local GOPROXY=off GOFLAGS= GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-buildvcs=false GOWORK=off CGO_ENABLED=0 \
+  GOOS=linux GOARCH=amd64
 unset GOROOT
+# The user's build cache when there is one; else a private one beside the binaries.
+if [ -z "${GOCACHE:-}" ] && { [ -z "${HOME:-}" ] || [ ! -w "${HOME:-/nonexistent}" ]; }; then
+  export GOCACHE=$OUT_DIR/.gocache
+fi
 SRC=$ROOT/tools/layoutprog
 found=0
 for v in "${VERSIONS[@]}"; do
@@ -91,8 +97,19 @@ for v in "${VERSIONS[@]}"; do
   rel=go$v
   dir=$OUT_DIR/$rel
   mkdir -p "$dir/plain" "$dir/stripped"
-  (cd "$SRC" && "$GO" build -trimpath -o "$dir/plain/prog" . &&
-     "$GO" build -trimpath -ldflags='-s -w' -o "$dir/stripped/prog" .)
+  fresh=1
+  for b in "$dir/plain/prog" "$dir/stripped/prog"; do
+    for dep in "$SRC/main.go" "$SRC/go.mod" "$0" "$GO"; do
+      [ -f "$b" ] && [ "$b" -nt "$dep" ] || fresh=0
+    done
+  done
+  if [ $fresh -eq 0 ]; then
+    # Write beside, then rename: a concurrent reader never sees half a binary.
+    (cd "$SRC" && "$GO" build -trimpath -o "$dir/plain/prog.tmp" . &&
+       "$GO" build -trimpath -ldflags='-s -w' -o "$dir/stripped/prog.tmp" .)
+    mv "$dir/plain/prog.tmp" "$dir/plain/prog"
+    mv "$dir/stripped/prog.tmp" "$dir/stripped/prog"
+  fi
   toolchain=$("$GO" env GOVERSION)
   echo "gen-layouts: $toolchain -> $dir/{plain,stripped}/prog" >&2
   if [ $BINS_ONLY -eq 0 ]; then
