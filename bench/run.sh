@@ -85,6 +85,7 @@ if [ "$DO_LLDB" = 1 ]; then
     PLUGIN=$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")
   fi
 fi
+PLUGIN_USED=$PLUGIN
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goinspect-bench.XXXXXX")
 MANY_PID=""
@@ -96,6 +97,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [ "$DO_LLDB" = 1 ] && [ -z "$PLUGIN_PROBLEM" ]; then
+  # A private copy: a rebuild of the plugin during the run must not change what is measured.
+  cp "$PLUGIN" "$WORK/libgoinspect-lldb.so"
+  PLUGIN_USED=$WORK/libgoinspect-lldb.so
+fi
 if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
   export GOCACHE=$WORK/gocache
 fi
@@ -126,8 +132,9 @@ gcore_many() {
 
 crash_many() { # false when no core turned up (core_pattern elsewhere, limits)
   local rc=0
-  (cd "$WORK" && { ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)"; } && GOTRACEBACK=crash exec timeout 900 ./many -n "$N" -crash \
-    >"$WORK/many.out" 2>/dev/null) || rc=$?
+  # (The braces and 2>/dev/null keep bash's "Aborted" job report quiet.)
+  { (cd "$WORK" && { ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)"; } &&
+      GOTRACEBACK=crash exec timeout 900 ./many -n "$N" -crash >"$WORK/many.out"); } 2>/dev/null || rc=$?
   grep -q '^PARKED ' "$WORK/many.out" || die "bench/many did not park $N goroutines (status $rc)"
   [ "$rc" = 134 ] || log "bench/many ended with status $rc, expected 134 (SIGABRT)"
   local f
@@ -157,16 +164,23 @@ cat "$CORE" >/dev/null # both tools then start from a warm page cache
 # ---- measuring -----------------------------------------------------------------------------
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+if [ "$(echo "$LOAD_START > $(nproc) / 2" | bc)" = 1 ]; then
+  log "warning: load average is $LOAD_START on $(nproc) cores: other work will inflate the wall times"
+fi
 FAILED=0
 
-# measure OUTFILE CMD...: run under GNU time with a time limit; sets M_WALL, M_RSS_KB, M_RC.
+# measure OUTFILE CMD...: run under GNU time with a time limit; sets M_WALL, M_CPU (user +
+# system seconds), M_RSS_KB, M_RC.
 measure() {
   local out=$1; shift
   M_RC=0
-  /usr/bin/time -o "$WORK/time.txt" -f '%e %M' timeout -k 10 "$TIMEOUT" "$@" \
+  /usr/bin/time -o "$WORK/time.txt" -f '%e %M %U %S' timeout -k 10 "$TIMEOUT" "$@" \
     >"$out" 2>&1 </dev/null || M_RC=$?
-  M_WALL=0 M_RSS_KB=0
-  read -r M_WALL M_RSS_KB < <(grep -E '^[0-9.]+ [0-9]+$' "$WORK/time.txt" | tail -1) || true
+  M_WALL=0 M_RSS_KB=0 M_CPU=0
+  local u=0 s=0
+  read -r M_WALL M_RSS_KB u s < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$WORK/time.txt" | tail -1) || true
+  M_CPU=$(printf '%.2f' "$(echo "$u + $s" | bc)")
   [ "$M_RC" = 124 ] && log "timed out after ${TIMEOUT}s: $*"
   return 0
 }
@@ -174,7 +188,7 @@ measure() {
 # bench_case TOOL LABEL CHECK-FUNCTION CMD...: RUNS measurements, checked, one row in ROWS.
 bench_case() {
   local tool=$1 label=$2 check=$3; shift 3
-  local walls=() rss_max=0 i status=ok note=""
+  local walls=() cpus=() rss_max=0 i status=ok note=""
   for i in $(seq 1 "$RUNS"); do
     log "$tool: $label (run $i of $RUNS)"
     measure "$WORK/out.txt" "$@"
@@ -187,19 +201,19 @@ bench_case() {
       status=FAILED; log "$tool: $label: check failed: $note"; tail -20 "$WORK/out.txt" >&2
       break
     fi
-    walls+=("$M_WALL"); [ "$M_RSS_KB" -gt "$rss_max" ] && rss_max=$M_RSS_KB
-    log "$tool: $label: ${M_WALL} s, $((M_RSS_KB / 1024)) MB; $note"
+    walls+=("$M_WALL"); cpus+=("$M_CPU"); [ "$M_RSS_KB" -gt "$rss_max" ] && rss_max=$M_RSS_KB
+    log "$tool: $label: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_RSS_KB / 1024)) MB; $note"
   done
   rm -f "$WORK/out.txt"
   if [ "$status" = ok ]; then
-    local med
-    med=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-    printf '%s\t%s\t%s\t%s\tok\t%s\n' "$tool" "$label" "$med" "$rss_max" "$note" >>"$ROWS"
+    printf '%s\t%s\t%s\t%s\t%s\tok\t%s\n' "$tool" "$label" "$(median "${walls[@]}")" \
+      "$(median "${cpus[@]}")" "$rss_max" "$note" >>"$ROWS"
   else
     FAILED=1
-    printf '%s\t%s\t\t\tFAILED\t%s\n' "$tool" "$label" "$note" >>"$ROWS"
+    printf '%s\t%s\t\t\t\tFAILED\t%s\n' "$tool" "$label" "$note" >>"$ROWS"
   fi
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Checks: print a short note, fail when the tool did not really list the goroutines.
 check_lldb_grouped() {
@@ -207,12 +221,14 @@ check_lldb_grouped() {
   if ! grep -qE 'main\.(parkOnChan|parkInSelect|parkOnMutex|parkInSleep|consume|poll|lockStep|snooze|start[A-Z][a-z]+)' "$1"; then
     echo "the grouped output names none of bench/many's functions"; return 1
   fi
-  local biggest
-  biggest=$(grep -oE '[0-9]+' "$1" | sort -n | tail -1)
-  if [ "${biggest:-0}" -lt "$N" ]; then
-    echo "grouped output ok (it shows no total >= $N)"
+  local total
+  total=$(grep -oE '^[0-9]+ goroutines' "$1" | head -1 | grep -oE '[0-9]+' || true)
+  if [ -z "$total" ]; then
+    echo "grouped output names bench/many's functions (no 'N goroutines' total line found)"
+  elif [ "$total" -lt "$N" ]; then
+    echo "the grouped output counts $total goroutines, fewer than $N"; return 1
   else
-    echo "grouped output ok (largest number shown: $biggest)"
+    echo "grouped output: $total goroutines"
   fi
 }
 check_lldb_json() {
@@ -249,11 +265,11 @@ DLV_VERSION=$("$DLV" version 2>/dev/null | sed -n 's/^Version: //p' || true)
 if [ "$DO_LLDB" = 1 ]; then
   if [ -n "$PLUGIN_PROBLEM" ]; then
     for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE"; do
-      printf 'goinspect (lldb)\t%s\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
+      printf 'goinspect (lldb)\t%s\t\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
     done
     FAILED=1
   else
-    LLDB_BASE=("$LLDB" --no-lldbinit -b -o "plugin load $PLUGIN" -o "target create $EXE --core $CORE")
+    LLDB_BASE=("$LLDB" --no-lldbinit -b -o "plugin load $PLUGIN_USED" -o "target create $EXE --core $CORE")
     bench_case "goinspect (lldb)" "go goroutines --group-by stack" check_lldb_grouped \
       "${LLDB_BASE[@]}" -o "go goroutines --group-by stack"
     JSON_OUT=$WORK/goroutines.json
@@ -274,11 +290,13 @@ if [ "$DO_DELVE" = 1 ]; then
   bench_case "Delve" "goroutines -t 50" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines-t50.init"
 fi
 
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
+
 # ---- report ----------------------------------------------------------------------------------
 REPORT=$WORK/report.md
 PLUGIN_DESC="$PLUGIN"
 if [ -f "$PLUGIN" ]; then
-  PLUGIN_DESC="$PLUGIN (repo at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- engine lldb-plugin 2>/dev/null || echo ', engine/plugin modified'))"
+  PLUGIN_DESC="$PLUGIN, built $(date -u -r "$PLUGIN" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$PLUGIN_USED" | cut -c1-12) (repo at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- engine lldb-plugin 2>/dev/null || echo ', engine/plugin modified'))"
 fi
 python3 - "$ROWS" "$REPORT" <<PY
 import sys
@@ -290,35 +308,36 @@ w("")
 w("- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB RAM; kernel $(uname -r)")
 w("- target: bench/many, N=$N parked goroutines ($PARKED_LINE), built with $GOVERSION")
 w("- core: $CORE_METHOD, ${CORE_MB} MB, warm in the page cache; runs per measurement: $RUNS (median wall, largest RSS)")
+w("- load average (1 min) when measuring began / ended: $LOAD_START / $LOAD_END (other work on the machine inflates wall times; cpu s is user + system time of the measured process)")
 w("- $LLDB_VERSION; Delve ${DLV_VERSION:-?}; plugin: $PLUGIN_DESC")
 w("")
-w("| tool | command | wall s | peak RSS MB | status |")
-w("| --- | --- | ---: | ---: | --- |")
+w("| tool | command | wall s | cpu s | peak RSS MB | status |")
+w("| --- | --- | ---: | ---: | ---: | --- |")
 res = {}
-for tool, label, wall, rss, status, note in rows:
+for tool, label, wall, cpu, rss, status, note in rows:
     mb = f"{int(rss)/1024:.0f}" if rss else ""
-    w(f"| {tool} | \`{label}\` | {wall} | {mb} | {status if status == 'ok' else status + ': ' + note} |")
+    w(f"| {tool} | \`{label}\` | {wall} | {cpu} | {mb} | {status if status == 'ok' else status + ': ' + note} |")
     if status == "ok":
-        res[label] = (float(wall), int(rss) / 1024)
+        res[label] = (float(wall), int(rss) / 1024, float(cpu))
 w("")
 pairs = [("list all goroutines", "goroutines", "go goroutines --group-by stack"),
          ("all goroutines with stacks", "goroutines -t 50", "go goroutines --json --frames all --output FILE")]
-w("| comparison | Delve command | our command | wall Delve/ours | RSS Delve/ours |")
-w("| --- | --- | --- | ---: | ---: |")
+w("| comparison | Delve command | our command | wall Delve/ours | cpu Delve/ours | RSS Delve/ours |")
+w("| --- | --- | --- | ---: | ---: | ---: |")
+ratio = lambda a, b: f"{a/b:.1f}x" if b > 0 else "inf"
 for what, d, o in pairs:
     if d in res and o in res:
-        (dw, dr), (ow, orr) = res[d], res[o]
-        rw = f"{dw/ow:.1f}x" if ow > 0 else "inf"
-        w(f"| {what} | \`{d}\` | \`{o}\` | {rw} | {dr/orr:.1f}x |")
+        (dw, dr, dc), (ow, orr, oc) = res[d], res[o]
+        w(f"| {what} | \`{d}\` | \`{o}\` | {ratio(dw, ow)} | {ratio(dc, oc)} | {ratio(dr, orr)} |")
     else:
-        w(f"| {what} | \`{d}\` | \`{o}\` | n/a | n/a |")
+        w(f"| {what} | \`{d}\` | \`{o}\` | n/a | n/a | n/a |")
 w("")
 targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
            ("full JSON wall", "go goroutines --json --frames all --output FILE", 0, $TARGET_JSON_S, "s"),
            ("lldb peak RSS (grouped)", "go goroutines --group-by stack", 1, $TARGET_RSS_MB, "MB"),
            ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB")]
 missed = 0
-w("Targets for ours (2-core machine, 100k goroutines):")
+w("Targets for ours (2-core machine, 100k goroutines)" + ("" if $N == 100000 else " -- this run has N=$N, so they only indicate") + ":")
 w("")
 for name, label, k, limit, unit in targets:
     if label in res:
