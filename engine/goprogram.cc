@@ -19,9 +19,9 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
   std::string exe = target.executablePath();
   if (exe.empty()) throw Error("the target has no executable: create the target with its executable");
   p->elf_ = ElfFile::open(exe);
-  const ElfSection* pcln = p->elf_->section(".gopclntab");
+  const ElfSection* pcln = p->pclntabSection();
   if (!pcln || pcln->data.empty())
-    throw Error(exe + ": not a Go program (no .gopclntab section)");
+    throw Error(exe + ": not a Go program (no pclntab section)");
   if (p->elf_->machine() != kEmX86_64)
     throw Error(exe + ": only linux/amd64 Go programs are supported");
 
@@ -55,22 +55,29 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
   return p;
 }
 
+const ElfSection* GoProgram::pclntabSection() const {
+  // PIE builds before Go 1.26 keep it in the relro data.
+  if (const ElfSection* s = elf_->section(".gopclntab")) return s;
+  return elf_->section(".data.rel.ro.gopclntab");
+}
+
 void GoProgram::locateModuledata(Memory& mem) {
-  const ElfSection* pcln = elf_->section(".gopclntab");
+  const ElfSection* pcln = pclntabSection();
   uint64_t pclnAddr = pcln->addr + bias_;
   std::optional<uint64_t> md = global("runtime.firstmoduledata");
   if (!md) {
-    // Stripped: moduledata.pcHeader (its first field) points at the pclntab, and
-    // firstmoduledata lives in .noptrdata.
-    if (const ElfSection* s = elf_->section(".noptrdata")) {
+    // Stripped: moduledata.pcHeader (its first field) points at the pclntab.
+    // firstmoduledata has its own section from Go 1.26 on, .noptrdata before.
+    for (const char* name : {".go.module", ".noptrdata", ".data"}) {
+      const ElfSection* s = elf_->section(name);
+      if (!s || md) continue;
       std::vector<uint64_t> words(s->size / 8);
-      if (mem.read(s->addr + bias_, words.data(), words.size() * 8)) {
-        for (size_t i = 0; i < words.size(); i++)
-          if (words[i] == pclnAddr) {
-            md = s->addr + bias_ + i * 8;
-            break;
-          }
-      }
+      if (!mem.read(s->addr + bias_, words.data(), words.size() * 8)) continue;
+      for (size_t i = 0; i < words.size(); i++)
+        if (words[i] == pclnAddr) {
+          md = s->addr + bias_ + i * 8;
+          break;
+        }
     }
   }
   uint64_t text = 0, gofunc = 0;

@@ -69,6 +69,7 @@ class GoProgram {
  private:
   GoProgram() = default;
   void locateModuledata(Memory& mem);
+  const ElfSection* pclntabSection() const;
   void resolveFuncIDs();
 
   Target* target_ = nullptr;

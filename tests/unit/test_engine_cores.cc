@@ -1,0 +1,230 @@
+// The engine on real cores of tests/unit/coredata/waiters, built with every toolchain
+// (plain, stripped, PIE) by tests/unit/coredata/make-cores.sh. No debugger is involved:
+// CoreTarget reads the core.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/generators/catch_generators_range.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "commands.h"
+#include "core_target.h"
+#include "goprogram.h"
+#include "stripped.h"
+
+using namespace goinspect;
+
+namespace {
+
+std::string coreDir(const std::string& v, const std::string& mode) {
+  std::string d = std::string(FIXTURE_DIR) + "/cores/" + v + "/" + mode;
+  if (!std::filesystem::exists(d + "/core"))
+    FAIL("missing " << d << "/core: run tests/unit/coredata/make-cores.sh " << FIXTURE_DIR << "/cores");
+  return d;
+}
+
+const char* kVersions[] = {"go1.21", "go1.22", "go1.23", "go1.24", "go1.25", "go1.26", "go1.27"};
+
+// Corrupts reads of one address range (a goroutine's stack) to show that a bad structure
+// costs only that goroutine.
+class CorruptTarget : public Target {
+ public:
+  CorruptTarget(Target& t, uint64_t lo, uint64_t hi) : t_(t), lo_(lo), hi_(hi) {}
+  bool readMemory(uint64_t a, void* b, size_t n) override {
+    if (!t_.readMemory(a, b, n)) return false;
+    for (size_t i = 0; i < n; i++)
+      if (a + i >= lo_ && a + i < hi_) static_cast<uint8_t*>(b)[i] = 0xA5;
+    return true;
+  }
+  std::vector<ThreadInfo> threads() override { return t_.threads(); }
+  std::optional<uint64_t> lookupSymbol(const std::string& n) override { return t_.lookupSymbol(n); }
+  std::string executablePath() override { return t_.executablePath(); }
+  uint64_t loadBias() override { return t_.loadBias(); }
+  uint64_t stopId() override { return 1; }
+
+ private:
+  Target& t_;
+  uint64_t lo_, hi_;
+};
+
+size_t countFrames(const GoroutineView& v, std::string_view fn) {
+  size_t n = 0;
+  for (const Frame& f : v.bt.frames) n += f.function == fn;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("every build of waiters lists its parked goroutines with the runtime's states and frames", "[engine]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  auto mode = GENERATE(as<std::string>{}, "plain", "stripped", "pie");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  const Snapshot& snap = s.snapshot();
+  CHECK(snap.goVersion.starts_with(v));
+  CHECK(snap.errors.empty());
+
+  size_t recv = 0, lock = 0, deep = 0;
+  for (const GoroutineView& g : snap.goroutines) {
+    CAPTURE(g.g.goid);
+    CHECK(g.bt.error.empty());
+    REQUIRE_FALSE(g.bt.frames.empty());
+    // Every stack ends where the runtime's do: goexit, or runtime.main's caller for g1.
+    CHECK(g.bt.frames.back().function == "runtime.goexit");
+    if (countFrames(g, "main.recv")) {
+      recv++;
+      CHECK(g.stateText() == "chan receive");
+      CHECK(g.bt.frames.front().function == "runtime.gopark");
+      REQUIRE(g.createdBy);
+      CHECK(g.createdBy->function == "main.main");
+      CHECK(g.createdBy->goid == 1);
+    }
+    if (countFrames(g, "main.lock")) {
+      lock++;
+      CHECK(g.stateText() == "sync.Mutex.Lock");
+    }
+    if (countFrames(g, "main.deep")) {
+      deep++;
+      CHECK(countFrames(g, "main.deep") == 51);
+      CHECK(g.stateText() == "chan receive");
+      CHECK(g.usedBytes() > 0);
+      CHECK(g.usedBytes() <= g.sizeBytes());
+    }
+    if (g.g.goid == 1) {
+      CHECK(g.status == "running");
+      CHECK(countFrames(g, "runtime.gopanic") == 1);
+      CHECK(countFrames(g, "main.main") == 1);
+    }
+  }
+  CHECK(recv == 3);
+  CHECK(lock == 1);
+  CHECK(deep == 1);
+}
+
+TEST_CASE("globals found without symbols are the ones the symbol table names", "[engine][stripped]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  CAPTURE(v);
+  std::string d = coreDir(v, "plain");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Memory mem(*t);
+  auto prog = GoProgram::load(*t, mem);
+  auto found = discoverGlobals(*prog, mem);
+  for (const char* name : {"runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.allp", "runtime.maxstacksize",
+                           "runtime.gStatusStrings", "runtime.waitReasonStrings"}) {
+    CAPTURE(name);
+    REQUIRE(found.count(name));
+    CHECK(found[name].first == *prog->elf().symbol(name) + prog->bias());
+  }
+  // The string tables' lengths come from memory; they must cover the real arrays.
+  CHECK(found["runtime.gStatusStrings"].second >= *prog->elf().symbolSize("runtime.gStatusStrings"));
+  CHECK(found["runtime.waitReasonStrings"].second >= *prog->elf().symbolSize("runtime.waitReasonStrings"));
+}
+
+TEST_CASE("a stripped build gives the same account as the plain build of the same program", "[engine][stripped]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  CAPTURE(v);
+  auto account = [&](const std::string& mode) {
+    std::string d = coreDir(v, mode);
+    auto t = CoreTarget::open(d + "/waiters", d + "/core");
+    Session s(*t);
+    // Ids differ between runs (each P hands out goids from its own batch), so the
+    // accounts are compared in id order, not by id.
+    std::vector<std::string> out;
+    for (const GoroutineView& g : s.snapshot().goroutines) {
+      std::string line = g.stateText();
+      // The crashing goroutine's frames above gopanic are the crash path, which depends on
+      // which thread won the race to die in that run; from gopanic down they must agree.
+      bool skip = g.g.goid == 1;
+      for (const Frame& f : g.bt.frames) {
+        skip = skip && f.function != "runtime.gopanic";
+        if (!skip) line += fmt::format(" {}:{}", f.function, f.line);
+      }
+      out.push_back(line);
+    }
+    return out;
+  };
+  CHECK(account("stripped") == account("plain"));
+}
+
+TEST_CASE("a goroutine whose stack reads as garbage gets an error; the others are still shown", "[engine]") {
+  std::string d = coreDir("go1.26", "plain");
+  auto core = CoreTarget::open(d + "/waiters", d + "/core");
+  uint64_t lo = 0, hi = 0;
+  int64_t victim = 0;
+  size_t total = 0;
+  {
+    Session s(*core);
+    for (const GoroutineView& g : s.snapshot().goroutines)
+      if (countFrames(g, "main.deep")) {
+        lo = g.bt.startSp;
+        hi = g.g.stackHi;
+        victim = g.g.goid;
+      }
+    total = s.snapshot().goroutines.size();
+  }
+  REQUIRE(victim != 0);
+  CorruptTarget bad(*core, lo + 64, hi - 64);
+  Session s(bad);
+  const Snapshot& snap = s.snapshot();
+  CHECK(snap.goroutines.size() == total);
+  for (const GoroutineView& g : snap.goroutines) {
+    if (g.g.goid == victim) CHECK_FALSE(g.bt.error.empty());
+    else CHECK(g.bt.error.empty());
+  }
+  // And a command still answers, with the error in the goroutine's line.
+  CommandResult r = runCommand(s, {"goroutines"});
+  CHECK(r.ok);
+  CHECK(r.output.find("[unwind error]") != std::string::npos);
+}
+
+TEST_CASE("commands refuse bad input with one clear line and never throw", "[engine][commands]") {
+  std::string d = coreDir("go1.26", "plain");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  auto err = [&](std::vector<std::string> args) {
+    CommandResult r = runCommand(s, args);
+    CHECK_FALSE(r.ok);
+    CHECK(r.error.find('\n') == std::string::npos);
+    return r.error;
+  };
+  CHECK(err({"goroutines", "--bogus"}).find("unknown option --bogus") != std::string::npos);
+  CHECK(err({"goroutines", "--limit", "x"}).find("--limit") != std::string::npos);
+  CHECK(err({"goroutines", "--group-by", "color"}).find("--group-by") != std::string::npos);
+  CHECK(err({"bt", "999999"}).find("no goroutine 999999") != std::string::npos);
+  CHECK(err({"bt"}).find("usage") != std::string::npos);
+  CHECK(err({"frobnicate"}).find("unknown command") != std::string::npos);
+}
+
+TEST_CASE("go goroutines --json follows the documented contract", "[engine][commands]") {
+  std::string d = coreDir("go1.26", "plain");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  CommandResult r = runCommand(s, {"goroutines", "--json", "--frames", "all"});
+  REQUIRE(r.ok);
+  auto j = nlohmann::json::parse(r.output);
+  CHECK(j["go_version"].get<std::string>().starts_with("go1.26"));
+  for (const auto& g : j["goroutines"]) {
+    for (const char* k : {"id", "gp", "status", "wait_reason", "wait_since_minutes", "locked_to_thread", "m",
+                          "thread_id", "stack", "frames", "created_by"})
+      CHECK(g.contains(k));
+    CHECK(g["gp"].get<std::string>().starts_with("0x"));
+    for (const char* k : {"lo", "hi", "sp", "used_bytes", "size_bytes"}) CHECK(g["stack"].contains(k));
+    for (const auto& f : g["frames"])
+      for (const char* k : {"function", "file", "line", "pc", "sp", "inlined"}) CHECK(f.contains(k));
+  }
+  // Without --frames: the first user frame only.
+  auto j1 = nlohmann::json::parse(runCommand(s, {"goroutines", "--json"}).output);
+  for (const auto& g : j1["goroutines"]) CHECK(g["frames"].size() <= 1);
+  // --group-by counts every goroutine exactly once.
+  auto jg = nlohmann::json::parse(runCommand(s, {"goroutines", "--json", "--group-by", "stack"}).output);
+  size_t sum = 0;
+  for (const auto& grp : jg["groups"]) sum += grp["count"].get<size_t>();
+  CHECK(sum == j["goroutines"].size());
+}
