@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what is needed (Debian packages, Go 1.21..1.27, LLDB 22), builds, prepares the
+# Go test programs and cores, and runs every test: engine unit tests (no debugger) and
+# integration tests driving real lldb against live processes and cores.
+#
+#   scripts/test.sh                 everything
+#   SKIP_INSTALL=1 scripts/test.sh  when the packages are already there
+#   CTEST_ARGS="-R unit" scripts/test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+cd "$root"
+
+[ "${SKIP_INSTALL:-}" = 1 ] || bash scripts/install-deps.sh
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j"$(nproc)"
+
+fixtures=$build/fixtures
+mkdir -p "$fixtures"
+echo "== preparing Go test programs and cores in $fixtures"
+bash tests/unit/build-testbins.sh "$fixtures"
+bash scripts/gen-layouts.sh --bins-only --out-dir "$fixtures/layouts"
+bash tests/unit/coredata/make-cores.sh "$fixtures/cores"
+bash tests/fixtures/build.sh "$fixtures/integration"
+
+echo "== running tests"
+cd "$build"
+# shellcheck disable=SC2086
+ctest --output-on-failure ${CTEST_ARGS:-}
