@@ -101,7 +101,11 @@ if [ "$DO_LLDB" = 1 ] && [ -z "$PLUGIN_PROBLEM" ]; then
   # A private copy: a rebuild of the plugin during the run must not change what is measured.
   cp "$PLUGIN" "$WORK/libgoinspect-lldb.so"
   PLUGIN_USED=$WORK/libgoinspect-lldb.so
+  # Where the measured copy came from, as of now (the tree may move on during the run).
+  dirty=$(git -C "$ROOT" status --porcelain -- engine lldb-plugin CMakeLists.txt 2>/dev/null | head -1)
+  PLUGIN_DESC="$PLUGIN, built $(date -u -r "$PLUGIN" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$PLUGIN_USED" | cut -c1-12); repo at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')${dirty:+ with uncommitted changes in engine/ or lldb-plugin/}"
 fi
+PLUGIN_DESC=${PLUGIN_DESC:-$PLUGIN}
 if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
   export GOCACHE=$WORK/gocache
 fi
@@ -294,10 +298,6 @@ LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 
 # ---- report ----------------------------------------------------------------------------------
 REPORT=$WORK/report.md
-PLUGIN_DESC="$PLUGIN"
-if [ -f "$PLUGIN" ]; then
-  PLUGIN_DESC="$PLUGIN, built $(date -u -r "$PLUGIN" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$PLUGIN_USED" | cut -c1-12) (repo at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- engine lldb-plugin 2>/dev/null || echo ', engine/plugin modified'))"
-fi
 python3 - "$ROWS" "$REPORT" <<PY
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
