@@ -112,21 +112,68 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Writes to --output FILE when given; else returns the text for the debugger to print.
-CommandResult deliver(const Parsed& p, std::string text, const std::string& what) {
-  CommandResult r;
-  if (!p.has("--output")) {
-    r.output = std::move(text);
+// Where a command's text goes: back to the debugger, or to --output FILE as it is produced,
+// so that a large report (100k goroutines with every frame) never sits in memory whole.
+class Out {
+ public:
+  explicit Out(const Parsed& p) {
+    if (!p.has("--output")) return;
+    path_ = p.get("--output");
+    file_.open(path_, std::ios::binary | std::ios::trunc);
+    if (!file_) throw Error(fmt::format("cannot write {}", path_));
+  }
+  void write(std::string_view s) {
+    buf_ += s;
+    total_ += s.size();
+    if (file_.is_open() && buf_.size() > (1 << 20)) flush();
+  }
+  CommandResult finish(const std::string& what) {
+    CommandResult r;
+    if (!file_.is_open()) {
+      r.output = std::move(buf_);
+      return r;
+    }
+    flush();
+    file_.close();
+    if (!file_) throw Error(fmt::format("cannot write {}", path_));
+    r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, total_, path_);
     return r;
   }
-  std::string path = p.get("--output");
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(fmt::format("cannot write {}", path));
-  out << text;
-  out.close();
-  if (!out) throw Error(fmt::format("cannot write {}", path));
-  r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, text.size(), path);
-  return r;
+
+ private:
+  void flush() {
+    file_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    if (!file_) throw Error(fmt::format("cannot write {}", path_));
+    buf_.clear();
+  }
+  std::string path_;
+  std::ofstream file_;
+  std::string buf_;
+  size_t total_ = 0;
+};
+
+CommandResult deliver(const Parsed& p, const std::string& text, const std::string& what) {
+  Out out(p);
+  out.write(text);
+  return out.finish(what);
+}
+
+// {"go_version": ..., "goroutines": [ one goroutine per line ]}: valid JSON, greppable, and
+// written goroutine by goroutine.
+CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap,
+                                    const std::vector<const GoroutineView*>& sel, FrameSelection fs,
+                                    const std::string& what) {
+  Out out(p);
+  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", json(snap.goVersion).dump()));
+  for (size_t i = 0; i < sel.size(); i++) {
+    std::string line = i ? ",\n" : "\n";
+    appendGoroutineJson(line, *sel[i], fs);
+    out.write(line);
+  }
+  out.write("\n]");
+  if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", json(snap.errors).dump()));
+  out.write("}\n");
+  return out.finish(what);
 }
 
 std::string dumpJson(const json& j) { return j.dump(2) + "\n"; }
@@ -169,6 +216,8 @@ bool matches(const GoroutineView& v, const Parsed& p) {
   }
   return true;
 }
+
+bool isUser(const GoroutineView& v, size_t k) { return v.userFrame(k); }
 
 std::string locationOf(const GoroutineView& v) {
   if (v.firstUserFrame >= 0) return location(v.bt.frames[v.firstUserFrame], true);
@@ -301,8 +350,12 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
       if (by == "stack") {
         out += fmt::format("{} goroutine{} [{}]: {}\n", g.members.size(), g.members.size() == 1 ? "" : "s",
                            rep.stateText(), idList(g.members, 12));
-        for (const Frame& f : rep.bt.frames)
-          out += fmt::format("    {}{}\n        {}:{}\n", f.function, f.inlined ? " (inlined)" : "", f.file, f.line);
+        // User code is marked '>' so it stands out among the runtime's frames.
+        for (size_t k = 0; k < rep.bt.frames.size(); k++) {
+          const Frame& f = rep.bt.frames[k];
+          out += fmt::format("  {} {}{}\n        {}:{}\n", isUser(rep, k) ? '>' : ' ', f.function,
+                             f.inlined ? " (inlined)" : "", f.file, f.line);
+        }
         if (rep.createdBy)
           out += fmt::format("    created by {}\n        {}:{}\n", rep.createdBy->function, rep.createdBy->file,
                              rep.createdBy->line);
@@ -321,11 +374,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   if (sel.size() > limit) sel.resize(limit);
   if (p.has("--json")) {
     FrameSelection fs = parseFrames(p, {FrameSelection::kFirstUser, 0});
-    json arr = json::array();
-    for (const auto* v : sel) arr.push_back(goroutineJson(*v, fs));
-    json out = {{"go_version", snap.goVersion}, {"goroutines", std::move(arr)}};
-    if (!snap.errors.empty()) out["errors"] = snap.errors;
-    return deliver(p, dumpJson(out), fmt::format("{} goroutines", sel.size()));
+    return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} goroutines", sel.size()));
   }
 
   std::string out = fmt::format("{} goroutines{}: {}\n", matched,
@@ -363,25 +412,20 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   else
     sel.push_back(findGoroutine(snap, p.positional[0]));
   FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
-  if (p.has("--json")) {
-    json arr = json::array();
-    for (const auto* v : sel) arr.push_back(goroutineJson(*v, fs));
-    return deliver(p, dumpJson({{"go_version", snap.goVersion}, {"goroutines", arr}}),
-                   fmt::format("{} backtraces", sel.size()));
-  }
-  std::string out;
+  if (p.has("--json")) return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} backtraces", sel.size()));
+  Out out(p);
   for (const auto* v : sel) {
-    if (!out.empty()) out += "\n";
+    if (v != sel.front()) out.write("\n");
     if (fs.kind == FrameSelection::kFirstN && v->bt.frames.size() > fs.n) {
       GoroutineView cut = *v;
       cut.bt.frames.resize(fs.n);
       cut.bt.truncated = true;
-      out += backtraceText(cut);
+      out.write(backtraceText(cut));
     } else {
-      out += backtraceText(*v);
+      out.write(backtraceText(*v));
     }
   }
-  return deliver(p, out, fmt::format("{} backtraces", sel.size()));
+  return out.finish(fmt::format("{} backtraces", sel.size()));
 }
 
 const std::vector<OptSpec> kGoroutineOneOpts = {{"--json", false}, {"--output", true}};

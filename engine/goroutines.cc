@@ -79,11 +79,11 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
     }
     v.bt = unwinder.unwind(g, thread);
     v.createdBy = unwinder.createdBy(g);
-    for (size_t i = 0; i < v.bt.frames.size(); i++)
-      if (isUserFrame(v.bt.frames[i], snap.goroot)) {
-        v.firstUserFrame = static_cast<int>(i);
-        break;
-      }
+    v.user.resize(v.bt.frames.size());
+    for (size_t i = 0; i < v.bt.frames.size(); i++) {
+      v.user[i] = isUserFrame(v.bt.frames[i], snap.goroot);
+      if (v.user[i] && v.firstUserFrame < 0) v.firstUserFrame = static_cast<int>(i);
+    }
     // runtime.isSystemGoroutine: started in package runtime, other than runtime.main.
     if (const Func* sf = prog.findFunc(g.startpc))
       v.system = prog.funcName(*sf).starts_with("runtime.") && prog.entry(*sf) != runtimeMain;

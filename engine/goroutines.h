@@ -27,6 +27,8 @@ struct GoroutineView {
   Backtrace bt;
   std::optional<CreatedBy> createdBy;
   int firstUserFrame = -1;  // index into bt.frames, -1 if all frames are Go's own
+  std::vector<bool> user;   // per frame: in the user's code (not GOROOT, not runtime.*)
+  bool userFrame(size_t k) const { return k < user.size() && user[k]; }
   bool system = false;      // a runtime goroutine (runtime.isSystemGoroutine's rule)
 
   // What the runtime prints between the brackets of "goroutine N [...]".

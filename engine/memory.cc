@@ -11,6 +11,7 @@ void Memory::syncStop() {
 }
 
 const Memory::Page& Memory::page(uint64_t base) {
+  if (pages_.size() >= kMaxPages && !pages_.count(base)) pages_.clear();
   auto& slot = pages_[base];
   if (!slot) {
     slot = std::make_unique<Page>();

@@ -52,6 +52,9 @@ class Memory {
 
  private:
   static constexpr uint64_t kPage = 4096;
+  // At most this many pages are kept (32 MiB); past it the cache starts afresh. Goroutines
+  // are read one after another, so recency matters more than a precise LRU.
+  static constexpr size_t kMaxPages = 8192;
   struct Page {
     bool ok = false;
     std::array<uint8_t, kPage> data;

@@ -28,33 +28,76 @@ nlohmann::json frameJson(const Frame& f) {
           {"pc", hex(f.pc)},        {"sp", hex(f.sp)},  {"inlined", f.inlined}};
 }
 
+namespace {
+
+// A JSON string literal (RFC 8259 escaping).
+void appendString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    auto u = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (u < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+        else out += ch;
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel) {
+  auto o = std::back_inserter(out);
+  fmt::format_to(o, "{{\"id\": {}, \"gp\": \"{:#x}\", \"status\": ", v.g.goid, v.g.addr);
+  appendString(out, v.status);
+  out += ", \"wait_reason\": ";
+  if (v.waitReason.empty()) out += "null";
+  else appendString(out, v.waitReason);
+  out += ", \"wait_since_minutes\": ";
+  out += v.waitMinutes ? std::to_string(*v.waitMinutes) : "null";
+  fmt::format_to(o, ", \"locked_to_thread\": {}, \"m\": {}, \"thread_id\": {}, \"system\": {}",
+                 v.lockedToThread, v.mId ? std::to_string(*v.mId) : "null",
+                 v.threadId ? std::to_string(*v.threadId) : "null", v.system);
+  fmt::format_to(o,
+                 ", \"stack\": {{\"lo\": \"{:#x}\", \"hi\": \"{:#x}\", \"sp\": \"{:#x}\", \"used_bytes\": {}, "
+                 "\"size_bytes\": {}}}, \"frames\": [",
+                 v.g.stackLo, v.g.stackHi, v.bt.startSp, v.usedBytes(), v.sizeBytes());
+  bool first = true;
+  for (const Frame* f : selectFrames(v, sel)) {
+    out += first ? "{\"function\": " : ", {\"function\": ";
+    first = false;
+    appendString(out, f->function);
+    out += ", \"file\": ";
+    appendString(out, f->file);
+    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"inlined\": {}}}", f->line, f->pc,
+                   f->sp, f->inlined);
+  }
+  out += "], \"created_by\": ";
+  if (v.createdBy) {
+    out += "{\"function\": ";
+    appendString(out, v.createdBy->function);
+    out += ", \"file\": ";
+    appendString(out, v.createdBy->file);
+    fmt::format_to(o, ", \"line\": {}, \"goid\": {}}}", v.createdBy->line, v.createdBy->goid);
+  } else {
+    out += "null";
+  }
+  if (!v.bt.error.empty()) {
+    out += ", \"error\": ";
+    appendString(out, v.bt.error);
+  }
+  out += "}";
+}
+
 nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel) {
-  using nlohmann::json;
-  json j;
-  j["id"] = v.g.goid;
-  j["gp"] = hex(v.g.addr);
-  j["status"] = v.status;
-  j["wait_reason"] = v.waitReason.empty() ? json(nullptr) : json(v.waitReason);
-  j["wait_since_minutes"] = v.waitMinutes ? json(*v.waitMinutes) : json(nullptr);
-  j["locked_to_thread"] = v.lockedToThread;
-  j["m"] = v.mId ? json(*v.mId) : json(nullptr);
-  j["thread_id"] = v.threadId ? json(*v.threadId) : json(nullptr);
-  j["system"] = v.system;
-  j["stack"] = {{"lo", hex(v.g.stackLo)},        {"hi", hex(v.g.stackHi)},
-                {"sp", hex(v.bt.startSp)},       {"used_bytes", v.usedBytes()},
-                {"size_bytes", v.sizeBytes()}};
-  json frames = json::array();
-  for (const Frame* f : selectFrames(v, sel)) frames.push_back(frameJson(*f));
-  j["frames"] = std::move(frames);
-  if (v.createdBy)
-    j["created_by"] = {{"function", v.createdBy->function},
-                       {"file", v.createdBy->file},
-                       {"line", v.createdBy->line},
-                       {"goid", v.createdBy->goid}};
-  else
-    j["created_by"] = nullptr;
-  if (!v.bt.error.empty()) j["error"] = v.bt.error;
-  return j;
+  std::string s;
+  appendGoroutineJson(s, v, sel);
+  return nlohmann::json::parse(s);
 }
 
 std::string shortPath(std::string_view file) {
@@ -85,9 +128,10 @@ std::string backtraceText(const GoroutineView& v) {
   if (v.mId) out += fmt::format(" m={}", *v.mId);
   if (v.threadIndex) out += fmt::format(" thread #{} (tid {})", *v.threadIndex, *v.threadId);
   out += ":\n";
-  int n = 0;
-  for (const Frame& f : v.bt.frames) {
-    out += fmt::format("#{:<3} {}{}\n", n++, f.function, f.inlined ? "(...)" : "()");
+  // User code is marked '>' so it stands out among the runtime's frames.
+  for (size_t n = 0; n < v.bt.frames.size(); n++) {
+    const Frame& f = v.bt.frames[n];
+    out += fmt::format("#{:<3}{}{}{}\n", n, v.userFrame(n) ? '>' : ' ', f.function, f.inlined ? "(...)" : "()");
     out += fmt::format("       {}:{}", f.file, f.line);
     if (!f.inlined) {
       if (f.pc > f.entry) out += fmt::format(" +{:#x}", f.pc - f.entry);

@@ -20,6 +20,10 @@ struct FrameSelection {
 std::string hex(uint64_t v);
 std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel);
 
+// The goroutine object of the JSON contract, appended compactly to `out`. Written directly
+// (not through a json tree): `go goroutines --json --frames all` on 100k goroutines is
+// hundreds of MB of it, and building trees cost three times the unwinding itself.
+void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel);
 nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel);
 nlohmann::json frameJson(const Frame& f);
 

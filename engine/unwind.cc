@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace goinspect {
 
 namespace {
@@ -87,6 +90,26 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
   return false;
 }
 
+void Unwinder::loadStack(uint64_t sp, uint64_t hi) {
+  // Parked stacks use a few KiB; a deep one is read in 1 MiB slices as the walk needs.
+  constexpr uint64_t kMaxBlock = 1 << 20;
+  stack_.clear();
+  stackBase_ = sp;
+  if (sp >= hi) return;
+  uint64_t n = std::min(hi - sp, kMaxBlock);
+  stack_.resize(n);
+  if (!mem_.read(sp, stack_.data(), n)) stack_.clear();
+}
+
+std::optional<uint64_t> Unwinder::word(uint64_t addr) {
+  if (addr >= stackBase_ && addr + 8 <= stackBase_ + stack_.size()) {
+    uint64_t v;
+    std::memcpy(&v, stack_.data() + (addr - stackBase_), 8);
+    return v;
+  }
+  return mem_.u64(addr);
+}
+
 Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFrames) {
   Backtrace bt;
   const FuncIDs& ids = prog_.funcIDs();
@@ -123,6 +146,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
     fr.fn = prog_.findFunc(fr.pc);
   }
   bt.startSp = fr.sp;
+  loadStack(fr.sp, g.stackHi);
   if (!fr.fn) {
     if (bt.error.empty()) bt.error = fmt::format("unknown pc {:#x}", fr.pc);
     return bt;
@@ -143,7 +167,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
     fr.lr = 0;
     bool readLr = !(flag & kFuncFlagTopFrame) && !(flag & kFuncFlagSPWrite);
     if (readLr) {
-      auto lr = mem_.u64(fr.fp - 8);
+      auto lr = word(fr.fp - 8);
       if (!lr) {
         bt.error = fmt::format("cannot read the return address at {:#x}", fr.fp - 8);
         readLr = false;

@@ -77,12 +77,18 @@ class Unwinder {
   // Moves from the thread's registers to the first frame on g's own stack. Returns false
   // (with *why) if it cannot.
   bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why);
+  // The used part of the goroutine's stack, read in one block; word() serves reads from it
+  // and goes to memory for anything outside.
+  void loadStack(uint64_t sp, uint64_t hi);
+  std::optional<uint64_t> word(uint64_t addr);
   bool onStack(const G& g, uint64_t sp) const { return sp >= g.stackLo && sp < g.stackHi; }
   bool isFunc(const Func* f, uint64_t entry) const { return f && entry && f->entry + prog_.bias() == entry; }
 
   Runtime& rt_;
   GoProgram& prog_;
   Memory& mem_;
+  std::vector<uint8_t> stack_;
+  uint64_t stackBase_ = 0;
   uint64_t sigtramp_ = 0, systemstack_ = 0, morestack_ = 0, mstart_ = 0, goexit_ = 0;
 };
 
