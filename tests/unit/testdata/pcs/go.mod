@@ -1,0 +1,3 @@
+module example.com/pcs
+
+go 1.21
