@@ -402,8 +402,9 @@ TEST_CASE("pclntab funcByName finds what the ELF symbol table names", "[pclntab]
   CHECK(t.funcByName("main.capture")->funcID == 0);
 }
 
-// abi.FuncID values are an iota list that changes between releases (go1.23 inserted
-// FuncID_corostart, later ones runFinalizers/runCleanups): read each toolchain's own list.
+// abi.FuncID values are an iota list that changes between releases (go1.22 inserted
+// FuncID_corostart, go1.25 replaced runfinq with runFinalizers and runCleanups): read each
+// toolchain's own list.
 TEST_CASE("pclntab funcIDs match each toolchain's internal/abi FuncID list", "[pclntab]") {
   const int minor = GENERATE(21, 22, 23, 24, 25, 26, 27);
   INFO("go1." << minor);
