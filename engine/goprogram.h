@@ -22,7 +22,7 @@
 namespace goinspect {
 
 // abi.FuncID values of this binary, found by function name because the numbering changes
-// between releases (corostart in 1.23, runFinalizers/runCleanups later). kNone when absent.
+// between releases (corostart in 1.22, runFinalizers/runCleanups in 1.25). kNone when absent.
 struct FuncIDs {
   static constexpr int kNone = -1;
   int wrapper = kNone, systemstack = kNone, systemstackSwitch = kNone, mstart = kNone,

@@ -57,7 +57,7 @@ struct LogicalFrame {
 
 class PcLnTab {
  public:
-  // `data`: the whole .gopclntab section. `textStart`: link-time moduledata.text (Go 1.27
+  // `data`: the whole .gopclntab section. `textStart`: link-time moduledata.text (Go 1.26
   // no longer stores it in the header; older headers' value is ignored in its favour).
   // Throws Error on a bad magic, a pointer size other than 8, or offsets outside `data`.
   static std::unique_ptr<PcLnTab> parse(std::span<const uint8_t> data, uint64_t textStart);
