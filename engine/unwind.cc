@@ -95,6 +95,7 @@ void Unwinder::loadStack(uint64_t sp, uint64_t hi) {
   constexpr uint64_t kMaxBlock = 1 << 20;
   stack_.clear();
   stackBase_ = sp;
+  stackHi_ = hi;
   if (sp >= hi) return;
   uint64_t n = std::min(hi - sp, kMaxBlock);
   stack_.resize(n);
@@ -102,6 +103,8 @@ void Unwinder::loadStack(uint64_t sp, uint64_t hi) {
 }
 
 std::optional<uint64_t> Unwinder::word(uint64_t addr) {
+  // The walk moves up the stack: past the window, load the next slice from there.
+  if (addr >= stackBase_ + stack_.size() && addr < stackHi_ && !stack_.empty()) loadStack(addr & ~7ull, stackHi_);
   if (addr >= stackBase_ && addr + 8 <= stackBase_ + stack_.size()) {
     uint64_t v;
     std::memcpy(&v, stack_.data() + (addr - stackBase_), 8);

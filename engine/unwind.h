@@ -88,7 +88,7 @@ class Unwinder {
   GoProgram& prog_;
   Memory& mem_;
   std::vector<uint8_t> stack_;
-  uint64_t stackBase_ = 0;
+  uint64_t stackBase_ = 0, stackHi_ = 0;
   uint64_t sigtramp_ = 0, systemstack_ = 0, morestack_ = 0, mstart_ = 0, goexit_ = 0;
 };
 
