@@ -187,7 +187,11 @@ bool Runtime::isDead(uint32_t status) const {
 
 std::optional<int64_t> Runtime::gomaxprocs() {
   auto a = prog_.global("runtime.gomaxprocs");
-  if (!a) return std::nullopt;
+  // Without the symbol (stripped): procresize keeps len(allp) == gomaxprocs.
+  if (!a) {
+    size_t n = numPs();
+    return n ? std::optional<int64_t>(static_cast<int64_t>(n)) : std::nullopt;
+  }
   auto v = mem_.u32(*a);
   if (!v) return std::nullopt;
   return static_cast<int32_t>(*v);
