@@ -27,6 +27,7 @@ Runtime& Session::runtime() {
     rt_.reset();
     prog_ = GoProgram::load(target_, mem_);
     rt_ = std::make_unique<Runtime>(*prog_, mem_);
+    if (prog_->layouts().source() != "DWARF") rt_->checkTableLayouts();
     exe_ = exe;
   }
   return *rt_;

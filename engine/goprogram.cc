@@ -43,7 +43,12 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
   if (p->goVersion_.empty()) {
     if (auto v = p->global("runtime.buildVersion")) p->goVersion_ = mem.goString(*v).value_or("");
   }
-  p->layouts_ = Layouts::load(*p->elf_, p->goVersion_);
+  // GOINSPECT_LAYOUT_TABLE=go1.NN forces a built-in table (a devel toolchain's binary whose
+  // version names no table); it is checked against the target like any table.
+  if (const char* forced = std::getenv("GOINSPECT_LAYOUT_TABLE"); forced && *forced)
+    p->layouts_ = Layouts::fromTable(forced);
+  else
+    p->layouts_ = Layouts::load(*p->elf_, p->goVersion_);
   if (!p->layouts_)
     throw Error(fmt::format("{}: no runtime layouts: the binary has no DWARF and there is no "
                             "built-in table for {}", exe, p->goVersion_.empty() ? "its Go version" : p->goVersion_));

@@ -43,6 +43,39 @@ Runtime::Runtime(GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
   if (auto c = lay.constant("runtime._Gleaked")) leaked_ = static_cast<uint32_t>(*c);
 }
 
+void Runtime::checkTableLayouts() {
+  auto fail = [&](const std::string& what) {
+    throw Error(fmt::format("the {} does not fit this binary ({}); its layouts cannot be trusted",
+                            prog_.layouts().source(), what));
+  };
+  std::vector<uint64_t> gs = allgs();
+  if (gs.empty()) fail("runtime.allgs is empty");
+  std::string err;
+  auto g = readG(gs[0], &err);
+  if (!g) fail(err);
+  // allgs[0] is the main goroutine: goid 1, a power-of-two stack holding its saved sp.
+  uint64_t size = g->stackHi - g->stackLo;
+  if (g->goid != 1) fail(fmt::format("the first goroutine reads as goid {}", g->goid));
+  if (g->status > 16) fail(fmt::format("goroutine 1 reads as status {}", g->status));
+  if (g->stackHi <= g->stackLo || (size & (size - 1)) || size > (1ull << 40))
+    fail(fmt::format("goroutine 1's stack reads as [{:#x}, {:#x})", g->stackLo, g->stackHi));
+  if (g->status != kGrunning && g->sched.sp && (g->sched.sp < g->stackLo || g->sched.sp > g->stackHi))
+    fail(fmt::format("goroutine 1's saved sp {:#x} is outside its stack", g->sched.sp));
+  // It was started at runtime.main by a go statement in Go code (rt0_go).
+  if (g->startpc != prog_.funcAddr("runtime.main"))
+    fail(fmt::format("goroutine 1's start pc {:#x} is not runtime.main", g->startpc));
+  if (!prog_.findFunc(g->gopc)) fail(fmt::format("goroutine 1's creation pc {:#x} is not in Go code", g->gopc));
+  // Every M's g0 is a goid-0 g with a stack, and its curg (if any) is in allgs.
+  std::unordered_set<uint64_t> known(gs.begin(), gs.end());
+  for (const M& m : allms()) {
+    auto g0 = readG(m.g0, &err);
+    if (!g0 || g0->goid != 0 || g0->stackHi <= g0->stackLo)
+      fail(fmt::format("m{}'s g0 at {:#x} does not read as a system goroutine", m.id, m.g0));
+    if (m.curg && !known.count(m.curg)) fail(fmt::format("m{}'s curg {:#x} is not in allgs", m.id, m.curg));
+  }
+  if (allms().empty()) fail("runtime.allm lists no M");
+}
+
 void Runtime::clearCaches() {
   ms_.reset();
   statusStrings_.reset();

@@ -62,6 +62,10 @@ class Runtime {
   void clearCaches();
   Memory& mem() { return mem_; }
 
+  // Requires layouts from a built-in table (no DWARF): checks that they fit this binary by
+  // reading the main goroutine through them. Throws Error saying what did not fit.
+  void checkTableLayouts();
+
   // Every g pointer in runtime.allgs (including dead ones), bounded by allglen.
   // Throws Error when allgs cannot be found or read.
   std::vector<uint64_t> allgs();

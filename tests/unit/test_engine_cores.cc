@@ -228,3 +228,20 @@ TEST_CASE("go goroutines --json follows the documented contract", "[engine][comm
   for (const auto& grp : jg["groups"]) sum += grp["count"].get<size_t>();
   CHECK(sum == j["goroutines"].size());
 }
+
+TEST_CASE("a built-in layout table that does not fit the binary is refused, not used", "[engine][stripped]") {
+  std::string d = coreDir("go1.26", "stripped");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  setenv("GOINSPECT_LAYOUT_TABLE", "go1.22", 1);  // g's fields sit elsewhere in 1.22
+  Session wrong(*t);
+  CommandResult r = runCommand(wrong, {"goroutines"});
+  unsetenv("GOINSPECT_LAYOUT_TABLE");
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.find("built-in table for go1.22 does not fit this binary") != std::string::npos);
+
+  setenv("GOINSPECT_LAYOUT_TABLE", "go1.26", 1);
+  Session right(*t);
+  CommandResult ok = runCommand(right, {"goroutines"});
+  unsetenv("GOINSPECT_LAYOUT_TABLE");
+  CHECK(ok.ok);
+}
