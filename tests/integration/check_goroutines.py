@@ -78,7 +78,8 @@ itself (fake_plugin_json), so the machinery and the comparison are exercised end
 
 Environment:
   GOINSPECT_PLUGIN       the plugin (default: build/lldb-plugin/libgoinspect-lldb.so)
-  GOINSPECT_FIXTURE_DIR  built fixtures (default: build/fixtures)
+  GOINSPECT_FIXTURE_DIR  built fixtures (default: build/fixtures/integration, where
+                         scripts/test.sh has tests/fixtures/build.sh put them)
   GOINSPECT_CASES        comma-separated glob patterns selecting cases by name
                          TOOLCHAIN/MODE/FIXTURE/KIND, e.g. "*/plain/parked/*,go1.27/pie/*"
   GOINSPECT_ARTIFACTS    directory where failing cases keep dump, plugin JSON, lldb output
@@ -811,7 +812,7 @@ def main(argv=None) -> int:
     ap.add_argument("--plugin", default=os.environ.get(
         "GOINSPECT_PLUGIN", os.path.join(SOURCE_DIR, "build/lldb-plugin/libgoinspect-lldb.so")))
     ap.add_argument("--fixture-dir", default=os.environ.get(
-        "GOINSPECT_FIXTURE_DIR", os.path.join(SOURCE_DIR, "build/fixtures")))
+        "GOINSPECT_FIXTURE_DIR", os.path.join(SOURCE_DIR, "build/fixtures/integration")))
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--fixtures", default=None, help="comma-separated (default: all)")
     ap.add_argument("--cases", default=os.environ.get("GOINSPECT_CASES", ""),

@@ -395,12 +395,12 @@ class Fixtures(unittest.TestCase):
 
 
 class FreshDumps(unittest.TestCase):
-    """If fixtures are built (GOINSPECT_FIXTURE_DIR or build/fixtures), parse a fresh dump
-    from every toolchain there: catches format drift the samples predate."""
+    """If fixtures are built (GOINSPECT_FIXTURE_DIR, default build/fixtures/integration),
+    parse a fresh dump from every toolchain there: catches drift the samples predate."""
 
     def test_fresh(self):
         root = os.environ.get("GOINSPECT_FIXTURE_DIR",
-                              os.path.join(HERE, "..", "..", "build", "fixtures"))
+                              os.path.join(HERE, "..", "..", "build", "fixtures", "integration"))
         exes = sorted(glob.glob(os.path.join(root, "go1.*", "plain", "parked")))
         if not exes:
             self.skipTest(f"no fixtures built under {root}")
