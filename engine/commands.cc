@@ -189,6 +189,11 @@ const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText)
 // ---------------------------------------------------------------------------------------
 // go goroutines
 
+// Stopped before the runtime made its first goroutine (at the entry point, in rt0_go).
+const char* const kNotStarted =
+    "no goroutines yet: the Go runtime has not started (runtime.allgs is empty); "
+    "continue to main.main, e.g. 'b main.main' then 'continue'\n";
+
 const std::vector<OptSpec> kGoroutineOpts = {
     {"--state", true},  {"--match", true},  {"--user", false},  {"--runtime", false},
     {"--group-by", true}, {"--limit", true}, {"--frames", true}, {"--json", false},
@@ -315,6 +320,8 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : SIZE_MAX;
   const Snapshot& snap = s.snapshot();
 
+  if (snap.allgsLen == 0 && !p.has("--json"))
+    return deliver(p, kNotStarted, "nothing");
   std::vector<const GoroutineView*> sel;
   for (const auto& v : snap.goroutines)
     if (matches(v, p)) sel.push_back(&v);
@@ -498,7 +505,8 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
       {"Go version", fmt::format("{} ({}/{})", snap.goVersion.empty() ? "unknown" : snap.goVersion, prog.goos(), prog.goarch())},
       {"executable", prog.elf().path()},
       {"layouts from", prog.layouts().source()},
-      {"GOMAXPROCS", gomax ? std::to_string(*gomax) : "unknown"},
+      {"GOMAXPROCS", gomax && *gomax > 0 ? std::to_string(*gomax)
+                     : gomax ? "not set yet (the runtime has not started)" : "unknown"},
       {"goroutines", fmt::format("{}: {}", snap.goroutines.size(), stateCounts(all))},
       {"Ms (threads)", std::to_string(nm)},
       {"Ps", std::to_string(np)},
