@@ -34,6 +34,16 @@ goinspect::Session* sessionFor(lldb::SBTarget target, std::string* err) {
     *err = "no process: run the program, attach to it ('process attach --pid PID'), or load a core";
     return nullptr;
   }
+  lldb::StateType state = proc.GetState();
+  if (state == lldb::eStateRunning || state == lldb::eStateStepping || state == lldb::eStateLaunching ||
+      state == lldb::eStateAttaching) {
+    *err = "the process is running: stop it first ('process interrupt')";
+    return nullptr;
+  }
+  if (state == lldb::eStateExited || state == lldb::eStateDetached || state == lldb::eStateInvalid) {
+    *err = "the process is gone (exited or detached): attach again or load a core";
+    return nullptr;
+  }
   goinspect::LldbTarget probe(target);
   std::string key = probe.executablePath() + "|" + std::to_string(proc.GetUniqueID());
   auto& all = sessions();
