@@ -603,6 +603,12 @@ def signature(pg: dict) -> tuple:
     frames = () if running else tuple(
         (f.get("function"), f.get("file"), f.get("line"), f.get("pc"), bool(f.get("inlined")))
         for f in pg.get("frames") or [])
+    # The runtime's own workers (the scavenger, GC workers) wake on timers: one run can catch
+    # one runnable that the other caught parked, in the same frames. Their state is checked
+    # against each run's own dump; across runs only their frames and creator must agree.
+    if pg.get("system"):
+        return ("", "", bool(pg.get("locked_to_thread")), cb.get("function"), cb.get("file"),
+                cb.get("line"), frames)
     return (pg.get("status"), pg.get("wait_reason") or "", bool(pg.get("locked_to_thread")),
             cb.get("function"), cb.get("file"), cb.get("line"), frames)
 
