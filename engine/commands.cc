@@ -469,6 +469,57 @@ CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
 }
 
 // ---------------------------------------------------------------------------------------
+// go frames
+
+const std::vector<OptSpec> kFramesOpts = {{"--json", false}, {"--output", true}};
+
+// Each physical frame's size is fp - sp (pcsp's delta plus the return address); its depth is
+// how far its top is from the innermost sp. Inlined calls live inside their physical frame.
+CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
+  Parsed p = parse(args, kFramesOpts, "frames");
+  if (p.positional.size() != 1) throw Error("usage: go frames ID");
+  const Snapshot& snap = s.snapshot();
+  const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
+  const uint64_t base = v.bt.startSp;
+  auto size = [](const Frame& f) { return f.inlined ? 0 : f.fp - f.sp; };
+  auto depth = [&](const Frame& f) { return f.fp - base; };
+  if (p.has("--json")) {
+    json frames = json::array();
+    for (const Frame& f : v.bt.frames) {
+      json j = frameJson(f);
+      j["size_bytes"] = size(f);
+      j["depth_bytes"] = depth(f);
+      frames.push_back(std::move(j));
+    }
+    json out = {{"id", v.g.goid},
+                {"stack", {{"lo", hex(v.g.stackLo)}, {"hi", hex(v.g.stackHi)}, {"sp", hex(base)},
+                           {"used_bytes", v.usedBytes()}, {"size_bytes", v.sizeBytes()}}},
+                {"frames", std::move(frames)}};
+    if (!v.bt.error.empty()) out["error"] = v.bt.error;
+    return deliver(p, dumpJson(out), fmt::format("goroutine {}'s frames", v.g.goid));
+  }
+  std::string out = fmt::format("goroutine {} [{}]: stack [{}, {}) {} bytes, {} used ({}%)\n", v.g.goid,
+                                v.stateText(), hex(v.g.stackLo), hex(v.g.stackHi), v.sizeBytes(), v.usedBytes(),
+                                v.sizeBytes() ? v.usedBytes() * 100 / v.sizeBytes() : 0);
+  std::vector<std::vector<std::string>> rows = {{"#", "SIZE", "DEPTH", "FUNCTION", "AT"}};
+  const Frame* largest = nullptr;
+  for (size_t i = 0; i < v.bt.frames.size(); i++) {
+    const Frame& f = v.bt.frames[i];
+    if (!f.inlined && (!largest || size(f) > size(*largest))) largest = &f;
+    rows.push_back({std::to_string(i), f.inlined ? "-" : std::to_string(size(f)),
+                    f.inlined ? "-" : std::to_string(depth(f)),
+                    std::string(v.userFrame(i) ? ">" : " ") + std::string(f.function) + (f.inlined ? " (inlined)" : ""),
+                    fmt::format("{}:{}", shortPath(f.file), f.line)});
+  }
+  out += table(rows, {true, true, true, false, false});
+  if (largest && v.usedBytes())
+    out += fmt::format("largest frame: {}, {} bytes ({}% of the used stack)\n", largest->function, size(*largest),
+                       size(*largest) * 100 / v.usedBytes());
+  if (!v.bt.error.empty()) out += fmt::format("error: {}\n", v.bt.error);
+  return deliver(p, out, fmt::format("goroutine {}'s frames", v.g.goid));
+}
+
+// ---------------------------------------------------------------------------------------
 // go info
 
 const std::vector<OptSpec> kInfoOpts = {{"--json", false}, {"--output", true}};
@@ -556,6 +607,12 @@ const std::vector<CommandSpec>& commandTable() {
        "The goroutine's g address, status and wait reason, lock to a thread, its M and thread,\n"
        "stack bounds and use, where the unwind started, its first user frame and creator, then\n"
        "its backtrace.\n"},
+      {"frames", "One goroutine's frames with each frame's size and cumulative stack depth.",
+       "go frames ID [--json] [--output FILE]",
+       "Every frame of the goroutine, innermost first, with its size in bytes (from pclntab's pcsp\n"
+       "table: locals, spilled arguments and the return address) and its depth (bytes from the\n"
+       "innermost sp to the frame's top), so frames that eat the stack stand out: a large struct\n"
+       "copied by value, a big local array. Inlined calls live inside the frame below them.\n"},
       {"info", "The Go program: version, GOMAXPROCS, goroutines by state, Ms, Ps, max stack.",
        "go info [--json] [--output FILE]",
        "Go version and GOOS/GOARCH (from the binary's build info), where runtime layouts came\n"
@@ -574,6 +631,7 @@ CommandResult runCommand(Session& session, const std::vector<std::string>& args)
     if (c == "bt") return cmdBt(session, args);
     if (c == "goroutine") return cmdGoroutine(session, args);
     if (c == "info") return cmdInfo(session, args);
+    if (c == "frames") return cmdFrames(session, args);
     throw Error(fmt::format("unknown command 'go {}'; 'help go' lists the commands", c));
   } catch (const std::exception& e) {
     r.ok = false;

@@ -24,8 +24,8 @@ std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection se
 }
 
 nlohmann::json frameJson(const Frame& f) {
-  return {{"function", f.function}, {"file", f.file},   {"line", f.line},
-          {"pc", hex(f.pc)},        {"sp", hex(f.sp)},  {"inlined", f.inlined}};
+  return {{"function", f.function}, {"file", f.file}, {"line", f.line}, {"pc", hex(f.pc)},
+          {"sp", hex(f.sp)},        {"fp", hex(f.fp)},   {"inlined", f.inlined}};
 }
 
 namespace {
@@ -74,8 +74,8 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
     appendString(out, f->function);
     out += ", \"file\": ";
     appendString(out, f->file);
-    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"inlined\": {}}}", f->line, f->pc,
-                   f->sp, f->inlined);
+    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"fp\": \"{:#x}\", \"inlined\": {}}}",
+                   f->line, f->pc, f->sp, f->fp, f->inlined);
   }
   out += "], \"created_by\": ";
   if (v.createdBy) {

@@ -465,6 +465,9 @@ def compare_frame(diffs: Diffs, goid, idx: int, d: crashdump.Frame, p: dict, min
         diffs.add(goid, f"{pre} pc", _fmt_hex(d.pc), p.get("pc"))
     if not d.inlined and d.sp is not None and _hex(p.get("sp")) != d.sp:
         diffs.add(goid, f"{pre} sp", _fmt_hex(d.sp), p.get("sp"))
+    # fp - sp is the frame's size (pcsp): `go frames` reports it, so it must be the runtime's.
+    if not d.inlined and d.fp is not None and "fp" in p and _hex(p.get("fp")) != d.fp:
+        diffs.add(goid, f"{pre} fp", _fmt_hex(d.fp), p.get("fp"))
 
 
 def compare_frames(diffs: Diffs, goid, dg: crashdump.Goroutine, pframes: List[dict], minor,

@@ -245,3 +245,40 @@ TEST_CASE("a built-in layout table that does not fit the binary is refused, not 
   unsetenv("GOINSPECT_LAYOUT_TABLE");
   CHECK(ok.ok);
 }
+
+TEST_CASE("go frames sizes every physical frame as fp - sp and accumulates them up the stack", "[engine][commands]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  CAPTURE(v);
+  std::string d = coreDir(v, "plain");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  int64_t deepId = 0;
+  for (const GoroutineView& g : s.snapshot().goroutines)
+    if (countFrames(g, "main.deep")) deepId = g.g.goid;
+  REQUIRE(deepId != 0);
+  CommandResult r = runCommand(s, {"frames", std::to_string(deepId), "--json"});
+  REQUIRE(r.ok);
+  auto j = nlohmann::json::parse(r.output);
+  uint64_t sum = 0, lastDepth = 0, deepFrames = 0;
+  for (const auto& f : j["frames"]) {
+    uint64_t sp = std::stoull(f["sp"].get<std::string>(), nullptr, 16);
+    uint64_t fp = std::stoull(f["fp"].get<std::string>(), nullptr, 16);
+    uint64_t size = f["size_bytes"], depth = f["depth_bytes"];
+    if (f["inlined"]) {
+      CHECK(size == 0);
+      continue;
+    }
+    CHECK(size == fp - sp);
+    sum += size;
+    CHECK(depth == sum);  // frames tile the stack from the innermost sp up
+    CHECK(depth >= lastDepth);
+    lastDepth = depth;
+    if (f["function"] == "main.deep") {
+      deepFrames++;
+      CHECK(size > 0);
+    }
+  }
+  CHECK(deepFrames == 51);
+  CHECK(sum <= j["stack"]["used_bytes"].get<uint64_t>());
+  CHECK(runCommand(s, {"frames", std::to_string(deepId)}).output.find("largest frame:") != std::string::npos);
+}
