@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "recursion.h"
 #include "report.h"
 
 namespace goinspect {
@@ -483,6 +484,12 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
   const uint64_t base = v.bt.startSp;
   auto size = [](const Frame& f) { return f.inlined ? 0 : f.fp - f.sp; };
   auto depth = [&](const Frame& f) { return f.fp - base; };
+  // At this rate, how many more cycles fit before runtime.maxstacksize stops the growth.
+  std::optional<Recursion> rec = findRecursion(v.bt.frames);
+  std::optional<uint64_t> moreFit;
+  if (rec && rec->bytesPerCycle)
+    if (auto max = s.runtime().maxstacksize(); max && *max > v.usedBytes())
+      moreFit = (*max - v.usedBytes()) / rec->bytesPerCycle;
   if (p.has("--json")) {
     json frames = json::array();
     for (const Frame& f : v.bt.frames) {
@@ -494,7 +501,15 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
     json out = {{"id", v.g.goid},
                 {"stack", {{"lo", hex(v.g.stackLo)}, {"hi", hex(v.g.stackHi)}, {"sp", hex(base)},
                            {"used_bytes", v.usedBytes()}, {"size_bytes", v.sizeBytes()}}},
-                {"frames", std::move(frames)}};
+                {"frames", std::move(frames)},
+                {"recursion", nullptr}};
+    if (rec) {
+      json r = {{"functions", rec->functions}, {"cycle_frames", rec->cycleFrames},
+                {"repeats", rec->repeats},     {"bytes_per_cycle", rec->bytesPerCycle},
+                {"more_fit", moreFit ? json(*moreFit) : json(nullptr)}};
+      if (rec->entry) r["entered_from"] = frameJson(v.bt.frames[*rec->entry]);
+      out["recursion"] = std::move(r);
+    }
     if (!v.bt.error.empty()) out["error"] = v.bt.error;
     return deliver(p, dumpJson(out), fmt::format("goroutine {}'s frames", v.g.goid));
   }
@@ -515,6 +530,18 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
   if (largest && v.usedBytes())
     out += fmt::format("largest frame: {}, {} bytes ({}% of the used stack)\n", largest->function, size(*largest),
                        size(*largest) * 100 / v.usedBytes());
+  if (rec) {
+    std::string cycle;
+    for (auto fn : rec->functions) cycle += std::string(fn) + " -> ";
+    cycle += std::string(rec->functions.front());
+    out += fmt::format("recursion: {}: {} cycles of {} frame{} in a row (frames #{}..#{}), {} bytes per cycle", cycle,
+                       rec->repeats, rec->cycleFrames, rec->cycleFrames == 1 ? "" : "s", rec->innermost,
+                       rec->outermost, rec->bytesPerCycle);
+    if (moreFit) out += fmt::format("; {} more fit before runtime.maxstacksize", *moreFit);
+    out += "\n";
+    if (rec->entry)
+      out += fmt::format("  entered from #{} {}\n", *rec->entry, location(v.bt.frames[*rec->entry], false));
+  }
   if (!v.bt.error.empty()) out += fmt::format("error: {}\n", v.bt.error);
   return deliver(p, out, fmt::format("goroutine {}'s frames", v.g.goid));
 }

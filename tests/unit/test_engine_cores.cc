@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "core_target.h"
 #include "goprogram.h"
+#include "recursion.h"
 #include "stripped.h"
 
 using namespace goinspect;
@@ -281,4 +282,46 @@ TEST_CASE("go frames sizes every physical frame as fp - sp and accumulates them 
   CHECK(deepFrames == 51);
   CHECK(sum <= j["stack"]["used_bytes"].get<uint64_t>());
   CHECK(runCommand(s, {"frames", std::to_string(deepId)}).output.find("largest frame:") != std::string::npos);
+}
+
+TEST_CASE("recursion is found with its exact cycle and repeat count, and only where it is", "[engine][recursion]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  auto mode = GENERATE(as<std::string>{}, "plain", "stripped");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  size_t seen = 0;
+  for (const GoroutineView& g : s.snapshot().goroutines) {
+    CAPTURE(g.g.goid);
+    auto r = findRecursion(g.bt.frames);
+    if (countFrames(g, "main.deep")) {  // deep(50): 51 frames of deep
+      REQUIRE(r);
+      CHECK(r->functions == std::vector<std::string_view>{"main.deep"});
+      CHECK(r->repeats == 51);
+      CHECK(r->bytesPerCycle > 0);
+      REQUIRE(r->entry);
+      CHECK(g.bt.frames[*r->entry].function != "main.deep");
+      seen++;
+    } else if (countFrames(g, "main.ping")) {  // ping(20): ping, then 10 × (pong, ping) below it
+      REQUIRE(r);
+      CHECK(r->functions == std::vector<std::string_view>{"main.ping", "main.pong"});
+      CHECK(r->cycleFrames == 2);
+      CHECK(r->repeats == 10);
+      REQUIRE(r->entry);
+      CHECK(g.bt.frames[*r->entry].function.starts_with("main.main"));
+      seen++;
+    } else if (countFrames(g, "main.tri1")) {  // tri1(7): 7 × (tri1, tri2, tri3), then tri1
+      REQUIRE(r);
+      CHECK(r->functions == std::vector<std::string_view>{"main.tri1", "main.tri2", "main.tri3"});
+      CHECK(r->repeats == 7);
+      CHECK(r->bytesPerCycle > 0);
+      seen++;
+    } else {
+      // Ordinary stacks (gopark → chanrecv → user code, the runtime's own goroutines, the
+      // panicking main) have no cycle.
+      CHECK_FALSE(r);
+    }
+  }
+  CHECK(seen == 3);
 }

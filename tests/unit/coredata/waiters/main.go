@@ -22,6 +22,35 @@ func deep(n int, ch chan int) {
 	deep(n-1, ch)
 }
 
+// Mutual recursion of two and of three functions, parked at the bottom.
+//
+//go:noinline
+func ping(n int, ch chan int) {
+	if n == 0 {
+		<-ch
+		return
+	}
+	pong(n-1, ch)
+}
+
+//go:noinline
+func pong(n int, ch chan int) { ping(n-1, ch) }
+
+//go:noinline
+func tri1(n int, ch chan int) {
+	if n == 0 {
+		<-ch
+		return
+	}
+	tri2(n, ch)
+}
+
+//go:noinline
+func tri2(n int, ch chan int) { tri3(n, ch) }
+
+//go:noinline
+func tri3(n int, ch chan int) { tri1(n-1, ch) }
+
 func main() {
 	ch := make(chan int)
 	var mu sync.Mutex
@@ -31,6 +60,8 @@ func main() {
 	}
 	go lock(&mu)
 	go deep(50, ch)
+	go ping(20, ch) // 21 frames: ping, then 10 cycles of pong → ping
+	go tri1(7, ch)  // 7 cycles of tri1 → tri2 → tri3, then the bottom tri1
 	time.Sleep(200 * time.Millisecond)
 	panic("waiters: dump")
 }
