@@ -78,6 +78,7 @@ void Runtime::checkTableLayouts() {
 
 void Runtime::clearCaches() {
   ms_.reset();
+  msByAddr_.clear();
   statusStrings_.reset();
   waitStrings_.reset();
 }
@@ -170,9 +171,14 @@ const std::vector<M>& Runtime::allms() {
 }
 
 const M* Runtime::mByAddr(uint64_t addr) {
-  for (const M& m : allms())
-    if (m.addr == addr) return &m;
-  return nullptr;
+  // Called once per goroutine: an index, not a scan of every M.
+  const std::vector<M>& ms = allms();
+  if (msByAddr_.size() != ms.size()) {
+    msByAddr_.clear();
+    for (size_t i = 0; i < ms.size(); i++) msByAddr_.emplace(ms[i].addr, i);
+  }
+  auto it = msByAddr_.find(addr);
+  return it == msByAddr_.end() ? nullptr : &ms[it->second];
 }
 
 std::vector<std::string> Runtime::readStringArray(const std::string& sym) {

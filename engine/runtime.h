@@ -100,6 +100,7 @@ class Runtime {
     std::optional<uint64_t> syscallbp, parentGoid, panicp, deferp;
   } go_{};
   std::optional<std::vector<M>> ms_;
+  std::unordered_map<uint64_t, size_t> msByAddr_;  // m address → index in ms_
   std::optional<std::vector<std::string>> statusStrings_, waitStrings_;
   uint32_t dead_ = kGdead, deadextra_ = ~0u, leaked_ = ~0u;
 };
