@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "command_util.h"
 #include "recursion.h"
 #include "report.h"
 
@@ -51,115 +52,6 @@ const Snapshot& Session::snapshot() {
 
 namespace {
 
-struct OptSpec {
-  std::string name;   // "--state"
-  bool takesValue;
-};
-
-struct Parsed {
-  std::map<std::string, std::string> opts;  // name → value ("" for flags)
-  std::vector<std::string> positional;
-  bool has(const std::string& n) const { return opts.count(n) > 0; }
-  std::string get(const std::string& n) const {
-    auto it = opts.find(n);
-    return it == opts.end() ? "" : it->second;
-  }
-};
-
-Parsed parse(const std::vector<std::string>& args, const std::vector<OptSpec>& specs, const std::string& cmd) {
-  Parsed p;
-  for (size_t i = 1; i < args.size(); i++) {
-    const std::string& a = args[i];
-    if (a.size() > 2 && a.starts_with("--")) {
-      std::string name = a, value;
-      bool inlineValue = false;
-      if (auto eq = a.find('='); eq != std::string::npos) {
-        name = a.substr(0, eq);
-        value = a.substr(eq + 1);
-        inlineValue = true;
-      }
-      auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptSpec& s) { return s.name == name; });
-      if (spec == specs.end()) throw Error(fmt::format("go {}: unknown option {} (see 'help go {}')", cmd, name, cmd));
-      if (spec->takesValue && !inlineValue) {
-        if (i + 1 >= args.size()) throw Error(fmt::format("go {}: {} needs a value", cmd, name));
-        value = args[++i];
-      }
-      p.opts[name] = value;
-    } else {
-      p.positional.push_back(a);
-    }
-  }
-  return p;
-}
-
-uint64_t parseCount(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(s, &used);
-    if (used == s.size() && v >= 0) return static_cast<uint64_t>(v);
-  } catch (...) {
-  }
-  throw Error(fmt::format("{} must be a non-negative number, not '{}'", what, s));
-}
-
-FrameSelection parseFrames(const Parsed& p, FrameSelection def) {
-  if (!p.has("--frames")) return def;
-  std::string v = p.get("--frames");
-  if (v == "all") return {FrameSelection::kAll, 0};
-  return {FrameSelection::kFirstN, parseCount(v, "--frames")};
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Where a command's text goes: back to the debugger, or to --output FILE as it is produced,
-// so that a large report (100k goroutines with every frame) never sits in memory whole.
-class Out {
- public:
-  explicit Out(const Parsed& p) {
-    if (!p.has("--output")) return;
-    path_ = p.get("--output");
-    file_.open(path_, std::ios::binary | std::ios::trunc);
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-  }
-  void write(std::string_view s) {
-    buf_ += s;
-    total_ += s.size();
-    if (file_.is_open() && buf_.size() > (1 << 20)) flush();
-  }
-  CommandResult finish(const std::string& what) {
-    CommandResult r;
-    if (!file_.is_open()) {
-      r.output = std::move(buf_);
-      return r;
-    }
-    flush();
-    file_.close();
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-    r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, total_, path_);
-    return r;
-  }
-
- private:
-  void flush() {
-    file_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-    buf_.clear();
-  }
-  std::string path_;
-  std::ofstream file_;
-  std::string buf_;
-  size_t total_ = 0;
-};
-
-CommandResult deliver(const Parsed& p, const std::string& text, const std::string& what) {
-  Out out(p);
-  out.write(text);
-  return out.finish(what);
-}
-
 // {"go_version": ..., "goroutines": [ one goroutine per line ]}: valid JSON, greppable, and
 // written goroutine by goroutine.
 CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap,
@@ -176,15 +68,6 @@ CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap,
   if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", json(snap.errors).dump()));
   out.write("}\n");
   return out.finish(what);
-}
-
-std::string dumpJson(const json& j) { return j.dump(2) + "\n"; }
-
-const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText) {
-  int64_t id = static_cast<int64_t>(parseCount(idText, "goroutine id"));
-  for (const GoroutineView& v : s.goroutines)
-    if (v.g.goid == id) return &v;
-  throw Error(fmt::format("no goroutine {} (dead goroutines are not listed; 'go goroutines' shows the live ones)", id));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -225,17 +108,6 @@ bool matches(const GoroutineView& v, const Parsed& p) {
 }
 
 bool isUser(const GoroutineView& v, size_t k) { return v.userFrame(k); }
-
-std::string locationOf(const GoroutineView& v) {
-  if (v.firstUserFrame >= 0) return location(v.bt.frames[v.firstUserFrame], true);
-  if (!v.bt.frames.empty()) return location(v.bt.frames.front(), true);
-  return "?";
-}
-
-std::string creatorOf(const GoroutineView& v) {
-  if (!v.createdBy) return "-";
-  return fmt::format("{} at {}:{}", v.createdBy->function, shortPath(v.createdBy->file), v.createdBy->line);
-}
 
 std::string threadOf(const GoroutineView& v) {
   if (!v.mId) return "-";
@@ -287,27 +159,6 @@ std::string idList(const std::vector<const GoroutineView*>& m, size_t max) {
   std::string out;
   for (size_t i = 0; i < m.size() && i < max; i++) out += fmt::format("{}{}", i ? " " : "", m[i]->g.goid);
   if (m.size() > max) out += fmt::format(" ... (+{} more)", m.size() - max);
-  return out;
-}
-
-std::string table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& rightAlign) {
-  std::vector<size_t> w;
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); i++) {
-      if (w.size() <= i) w.push_back(0);
-      w[i] = std::max(w[i], r[i].size());
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); i++) {
-      bool last = i + 1 == r.size();
-      if (i) line += "  ";
-      if (rightAlign[i]) line += fmt::format("{:>{}}", r[i], w[i]);
-      else line += last ? r[i] : fmt::format("{:<{}}", r[i], w[i]);
-    }
-    out += line + "\n";
-  }
   return out;
 }
 
