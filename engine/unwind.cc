@@ -24,8 +24,28 @@ Unwinder::Unwinder(Runtime& rt) : rt_(rt), prog_(rt.prog()), mem_(rt.mem()) {
   goexit_ = prog_.funcAddr("runtime.goexit");
 }
 
+void Unwinder::appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t fp, bool trap,
+                            std::vector<Frame>* out) {
+  const uint64_t bias = prog_.bias();
+  uint64_t symPc = (!trap && pc > fn->entry + bias) ? pc - 1 : pc;
+  for (const LogicalFrame& lf : prog_.pcln().expand(*fn, symPc - bias))
+    out->push_back({lf.function, lf.file, lf.line, pc, sp, fp, fn->entry + bias, lf.inlined});
+}
+
+std::vector<Frame> Unwinder::threadFrames(const ThreadContext& t) {
+  // No goroutine stack to reach: the walk ends at the first stack switch or the top.
+  G none;
+  Phys out;
+  bool trap = false;
+  std::string why;
+  std::string_view via;
+  std::vector<Frame> frames;
+  enterGoroutineStack(none, t, &out, &trap, &why, &frames, &via);
+  return frames;
+}
+
 bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap,
-                                   std::string* why) {
+                                   std::string* why, std::vector<Frame>* crossed, std::string_view* via) {
   uint64_t pc = t.regs.pc, sp = t.regs.sp;
   *trap = true;  // a stopped thread's pc is the next instruction, not a return address
   for (int i = 0; i < kMaxSystemFrames; i++) {
@@ -48,6 +68,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
       return false;
     }
     uint64_t fp = sp + static_cast<uint64_t>(d) + 8;
+    if (crossed && crossed->size() < kMaxSystemFrames) appendFrames(fn, pc, sp, fp, *trap, crossed);
     if (isFunc(fn, sigtramp_)) {
       // The signal handler's frame: continue from the interrupted context, a trap pc.
       uint64_t gregs = fp + kUcGregs;
@@ -64,11 +85,15 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
     // The runtime's unwindJumpStack: a systemstack or morestack frame on g0 continues on
     // the user goroutine (runtime/traceback.go resolveInternal).
     if (isFunc(fn, systemstack_)) {
+      *via = "runtime.systemstack";
+      if (!g.stackHi) return false;  // threadFrames: the walk ends here
       *out = {pc, g.sched.sp, 0, 0, fn};
       *trap = false;
       return true;
     }
     if (isFunc(fn, morestack_)) {
+      *via = "runtime.morestack";
+      if (!g.stackHi) return false;
       const Func* f2 = prog_.findFunc(g.sched.pc);
       if (!f2) break;
       *out = {g.sched.pc, g.sched.sp, 0, 0, f2};
@@ -123,7 +148,8 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
   bool trap = false;
   bool isSyscall = false;
   std::string why;
-  if (g.status == kGrunning && thread && enterGoroutineStack(g, *thread, &fr, &trap, &why)) {
+  if (g.status == kGrunning && thread &&
+      enterGoroutineStack(g, *thread, &fr, &trap, &why, &bt.systemFrames, &bt.enteredVia)) {
     bt.source = fmt::format("thread {} registers", thread->index);
   } else {
     if (g.status == kGrunning) {
@@ -149,6 +175,9 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
     fr.fn = prog_.findFunc(fr.pc);
   }
   bt.startSp = fr.sp;
+  // morestack was called before the frame was allocated: the return address that call
+  // pushed is the lowest word in use (newstack prints this sp in "runtime: sp=...").
+  if (bt.enteredVia == "runtime.morestack") bt.startSp -= 8;
   loadStack(fr.sp, g.stackHi);
   if (!fr.fn) {
     if (bt.error.empty()) bt.error = fmt::format("unknown pc {:#x}", fr.pc);

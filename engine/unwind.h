@@ -50,6 +50,11 @@ struct Backtrace {
   std::string source;          // "sched", "syscall", "thread N registers", ...
   std::string error;           // why the walk ended early; empty if it reached the top
   bool truncated = false;      // stopped at maxFrames
+  // A running goroutine: the frames its thread ran on system stacks (g0, gsignal) before
+  // the walk reached the goroutine's own stack, innermost first, and the function whose
+  // frame switched stacks ("runtime.morestack", "runtime.systemstack"; "" if none).
+  std::vector<Frame> systemFrames;
+  std::string_view enteredVia;
 };
 
 struct ThreadContext {
@@ -69,6 +74,12 @@ class Unwinder {
 
   std::optional<CreatedBy> createdBy(const G& g);
 
+  // The frames a thread runs on its system stacks (g0, gsignal), innermost first, from its
+  // registers up to the first frame that switched stacks (systemstack, morestack, mcall's
+  // callee) or the top of the system stack. For threads with no goroutine, and for the
+  // post-mortem of a thread that threw. Never throws; bounded.
+  std::vector<Frame> threadFrames(const ThreadContext& t);
+
  private:
   struct Phys {
     uint64_t pc = 0, sp = 0, fp = 0, lr = 0;
@@ -76,7 +87,10 @@ class Unwinder {
   };
   // Moves from the thread's registers to the first frame on g's own stack. Returns false
   // (with *why) if it cannot.
-  bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why);
+  bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why,
+                           std::vector<Frame>* crossed, std::string_view* via);
+  // The logical frames of one physical system-stack frame, appended to *out.
+  void appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t fp, bool trap, std::vector<Frame>* out);
   // The used part of the goroutine's stack, read in one block; word() serves reads from it
   // and goes to memory for anything outside.
   void loadStack(uint64_t sp, uint64_t hi);
