@@ -36,7 +36,10 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   // Threads by OS id, for running goroutines' registers and the M → thread column.
   std::unordered_map<uint64_t, ThreadContext> threads;
   for (const ThreadInfo& t : target.threads())
-    if (t.regs) threads[t.tid] = ThreadContext{t.tid, t.index, *t.regs};
+    if (t.regs) {
+      threads[t.tid] = ThreadContext{t.tid, t.index, *t.regs};
+      snap.threads.push_back(threads[t.tid]);
+    }
 
   std::vector<uint64_t> gps = rt.allgs();
   snap.allgsLen = gps.size();
@@ -45,7 +48,12 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   for (uint64_t gp : gps) {
     std::string err;
     if (auto g = rt.readG(gp, &err)) {
-      if (!rt.isDead(g->status)) gs.push_back(*g);
+      if (!rt.isDead(g->status)) {
+        gs.push_back(*g);
+      } else if (g->stackHi > g->stackLo && g->stackLo) {
+        snap.deadWithStack++;
+        snap.deadStackBytes += g->stackHi - g->stackLo;
+      }
     } else {
       snap.errors.push_back(err);
     }

@@ -43,6 +43,11 @@ struct Snapshot {
   std::vector<GoroutineView> goroutines;
   std::vector<std::string> errors;  // goroutines that could not be read, one line each
   size_t allgsLen = 0;
+  // Dead goroutines kept on the runtime's free lists with their stacks (gfput keeps a
+  // standard-size stack for reuse): memory the runtime counts as stack in use.
+  size_t deadWithStack = 0;
+  uint64_t deadStackBytes = 0;
+  std::vector<ThreadContext> threads;  // every thread whose registers the debugger gave
 };
 
 class Target;

@@ -242,6 +242,28 @@ std::optional<uint64_t> Runtime::maxstacksize() {
   return mem_.u64(*a);
 }
 
+std::optional<uint64_t> Runtime::maxstackceiling() {
+  auto a = prog_.global("runtime.maxstackceiling");
+  if (!a) return std::nullopt;
+  return mem_.u64(*a);
+}
+
+std::optional<uint64_t> Runtime::stackInUse() {
+  auto a = prog_.global("runtime.memstats");
+  auto stats = prog_.offOpt("runtime.mstats", "heapStats.stats");
+  auto in = prog_.offOpt("runtime.heapStatsDelta", "inStacks");
+  auto delta = prog_.layouts().size("runtime.heapStatsDelta");
+  if (!a || !stats || !in || !delta) return std::nullopt;
+  int64_t sum = 0;
+  for (uint64_t k = 0; k < 3; k++) {
+    auto v = mem_.u64(*a + *stats + k * *delta + *in);
+    if (!v) return std::nullopt;
+    sum += static_cast<int64_t>(*v);
+  }
+  if (sum < 0) return std::nullopt;
+  return static_cast<uint64_t>(sum);
+}
+
 size_t Runtime::numPs() {
   auto a = prog_.global("runtime.allp");
   if (!a) return 0;

@@ -84,6 +84,12 @@ class Runtime {
 
   std::optional<int64_t> gomaxprocs();
   std::optional<uint64_t> maxstacksize();
+  // runtime.maxstackceiling: the hard cap newstack also checks (maxstacksize at start-up).
+  std::optional<uint64_t> maxstackceiling();
+  // The runtime's own count of bytes in stack spans (MemStats.StackInuse): the sum of
+  // inStacks over memstats.heapStats' three generations, as the stopped-world reader
+  // (consistentHeapStats.unsafeRead) adds them. nullopt without runtime.memstats.
+  std::optional<uint64_t> stackInUse();
   size_t numPs();
   // A lower bound on the target's nanotime(): the newest waitsince or poll time seen.
   int64_t nowEstimate(const std::vector<G>& gs);
