@@ -208,9 +208,10 @@ def find_core(d: str) -> Optional[str]:
     return None
 
 
-def crash_fixture(exe: str, work: str) -> (str, str):
-    """Run `exe crash` with GOTRACEBACK=crash in work; return (dump text, core path)."""
-    rc, _, err = run_bounded([exe, "crash"], T_CRASH, cwd=work, env=fixture_env("crash"),
+def crash_fixture(exe: str, work: str, arg: str = "crash") -> (str, str):
+    """Run `exe ARG` (crash, or another mode that crashes) with GOTRACEBACK=crash in work;
+    return (dump text, core path)."""
+    rc, _, err = run_bounded([exe, arg], T_CRASH, cwd=work, env=fixture_env("crash"),
                              preexec_fn=_core_unlimited)
     text = err.decode("utf-8", "replace")
     if rc is None:
@@ -222,18 +223,18 @@ def crash_fixture(exe: str, work: str) -> (str, str):
     if core is None:
         # The kernel did not write one (core_pattern piped elsewhere, RLIMIT, ...): run it
         # again under gdb and take the core when the runtime raises SIGABRT.
-        text, core = crash_fixture_gdb(exe, work)
+        text, core = crash_fixture_gdb(exe, work, arg)
     return text, core
 
 
-def crash_fixture_gdb(exe: str, work: str) -> (str, str):
+def crash_fixture_gdb(exe: str, work: str, arg: str = "crash") -> (str, str):
     core = os.path.join(work, "core.gdb")
     argv = ["gdb", "-nx", "-batch",
             "-ex", "handle SIGURG nostop noprint pass",
             "-ex", "handle SIGPIPE nostop noprint pass",
             "-ex", "handle SIGQUIT nostop noprint pass",
             "-ex", "run", "-ex", f"gcore {core}", "-ex", "kill",
-            "--args", exe, "crash"]
+            "--args", exe, arg]
     rc, out, err = run_bounded(argv, T_CRASH + 60, cwd=work, env=fixture_env("crash"))
     if rc is None or not os.path.exists(core):
         raise CaseError("no core from the kernel, and gdb could not take one: "
