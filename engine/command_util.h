@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "errors.h"
+#include "fatal.h"
 #include "report.h"
 
 namespace goinspect {
@@ -89,5 +90,10 @@ std::string locationOf(const GoroutineView& v);
 std::string creatorOf(const GoroutineView& v);
 // Rows of cells, columns padded to their widest cell; the last column is never padded.
 std::string table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& rightAlign);
+
+// go stacks (cmd_stacks.cc), and the fatal error as go info and go stacks show it.
+CommandResult cmdStacks(Session& s, const std::vector<std::string>& args);
+nlohmann::json fatalJson(const FatalError& f);
+std::string fatalText(const FatalError& f);
 
 }  // namespace goinspect

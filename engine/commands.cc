@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "command_util.h"
+#include "fatal.h"
 #include "recursion.h"
 #include "report.h"
 
@@ -81,7 +82,7 @@ const char* const kNotStarted =
 const std::vector<OptSpec> kGoroutineOpts = {
     {"--state", true},  {"--match", true},  {"--user", false},  {"--runtime", false},
     {"--group-by", true}, {"--limit", true}, {"--frames", true}, {"--json", false},
-    {"--output", true}};
+    {"--output", true}, {"--recursion", false}};
 
 bool matches(const GoroutineView& v, const Parsed& p) {
   if (p.has("--state")) {
@@ -92,6 +93,7 @@ bool matches(const GoroutineView& v, const Parsed& p) {
   }
   if (p.has("--user") && v.system) return false;
   if (p.has("--runtime") && !v.system) return false;
+  if (p.has("--recursion") && !findRecursion(v.bt.frames)) return false;
   if (p.has("--match")) {
     const std::string& m = p.get("--match");
     bool any = false;
@@ -354,13 +356,7 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
                            {"used_bytes", v.usedBytes()}, {"size_bytes", v.sizeBytes()}}},
                 {"frames", std::move(frames)},
                 {"recursion", nullptr}};
-    if (rec) {
-      json r = {{"functions", rec->functions}, {"cycle_frames", rec->cycleFrames},
-                {"repeats", rec->repeats},     {"bytes_per_cycle", rec->bytesPerCycle},
-                {"more_fit", moreFit ? json(*moreFit) : json(nullptr)}};
-      if (rec->entry) r["entered_from"] = frameJson(v.bt.frames[*rec->entry]);
-      out["recursion"] = std::move(r);
-    }
+    if (rec) out["recursion"] = recursionJson(*rec, v.bt.frames, moreFit);
     if (!v.bt.error.empty()) out["error"] = v.bt.error;
     return deliver(p, dumpJson(out), fmt::format("goroutine {}'s frames", v.g.goid));
   }
@@ -382,12 +378,7 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
     out += fmt::format("largest frame: {}, {} bytes ({}% of the used stack)\n", largest->function, size(*largest),
                        size(*largest) * 100 / v.usedBytes());
   if (rec) {
-    std::string cycle;
-    for (auto fn : rec->functions) cycle += std::string(fn) + " -> ";
-    cycle += std::string(rec->functions.front());
-    out += fmt::format("recursion: {}: {} cycles of {} frame{} in a row (frames #{}..#{}), {} bytes per cycle", cycle,
-                       rec->repeats, rec->cycleFrames, rec->cycleFrames == 1 ? "" : "s", rec->innermost,
-                       rec->outermost, rec->bytesPerCycle);
+    out += "recursion: " + recursionText(*rec);
     if (moreFit) out += fmt::format("; {} more fit before runtime.maxstacksize", *moreFit);
     out += "\n";
     if (rec->entry)
@@ -414,6 +405,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
   auto maxstack = rt.maxstacksize();
   size_t nm = rt.allms().size();
   size_t np = rt.numPs();
+  std::optional<FatalError> fatal = findFatal(rt, snap);
   if (p.has("--json")) {
     json j = {{"go_version", snap.goVersion},
               {"goos", prog.goos()},
@@ -425,7 +417,8 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
               {"goroutines_by_state", byState},
               {"ms", nm},
               {"ps", np},
-              {"max_stack_bytes", maxstack ? json(*maxstack) : json(nullptr)}};
+              {"max_stack_bytes", maxstack ? json(*maxstack) : json(nullptr)},
+              {"fatal", fatal ? fatalJson(*fatal) : json(nullptr)}};
     return deliver(p, dumpJson(j), "info");
   }
   std::vector<const GoroutineView*> all;
@@ -440,6 +433,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
       {"Ms (threads)", std::to_string(nm)},
       {"Ps", std::to_string(np)},
       {"max stack size", maxstack ? fmt::format("{} bytes (runtime.maxstacksize)", *maxstack) : "unknown"}};
+  if (fatal) rows.push_back({"died of", fatalText(*fatal)});
   std::string out = table(rows, {false, false});
   for (const auto& e : snap.errors) out += "error: " + e + "\n";
   return deliver(p, out, "info");
@@ -452,7 +446,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
 const std::vector<CommandSpec>& commandTable() {
   static const std::vector<CommandSpec> table = {
       {"goroutines", "List goroutines: state, wait, thread, stack use, user location, creator.",
-       "go goroutines [--state S] [--match TEXT] [--user|--runtime] [--group-by state|location|creator|stack] "
+       "go goroutines [--state S] [--match TEXT] [--user|--runtime] [--recursion] [--group-by state|location|creator|stack] "
        "[--limit N] [--frames N|all] [--json] [--output FILE]",
        "One line per live goroutine: id, state (the runtime's wait reason for a waiting goroutine),\n"
        "minutes waited where the runtime knows, M and debugger thread when on one, stack used/size,\n"
@@ -463,6 +457,7 @@ const std::vector<CommandSpec>& commandTable() {
        "  --match TEXT       only goroutines with TEXT in any frame's function or file:line\n"
        "  --user             only user goroutines (not started by the runtime itself)\n"
        "  --runtime          only the runtime's own goroutines\n"
+       "  --recursion        only goroutines whose stack repeats a call cycle (see 'go stacks')\n"
        "  --group-by KEY     state | location (first user frame) | creator | stack (state + every frame\n"
        "                     + creator): one entry per group, largest first, with every group counted\n"
        "  --limit N          show at most N goroutines (or N groups)\n"
@@ -491,6 +486,24 @@ const std::vector<CommandSpec>& commandTable() {
        "table: locals, spilled arguments and the return address) and its depth (bytes from the\n"
        "innermost sp to the frame's top), so frames that eat the stack stand out: a large struct\n"
        "copied by value, a big local array. Inlined calls live inside the frame below them.\n"},
+      {"stacks", "Stack usage against its limits: top goroutines, system stacks, sizes, overflow post-mortem.",
+       "go stacks [--top N | --all] [--recursion] [--json] [--output FILE]",
+       "Every goroutine's stack, most used first: used bytes (hi - sp) against its allocated size and\n"
+       "against runtime.maxstacksize (the limit in force, as debug.SetMaxStack left it), the distance\n"
+       "from sp to the guard (stackguard0; negative: past it, morestack is due), the frame count,\n"
+       "what the next growth would allocate (twice the size) and whether that passes the limit, and\n"
+       "the repeating call cycle when the goroutine recurses. Then each M's g0 and gsignal stack\n"
+       "(with use where its thread is on it), a histogram of stack sizes, and the total set against\n"
+       "the runtime's own count of stack memory (MemStats.StackInuse), the difference explained.\n"
+       "On a core from a 'goroutine stack exceeds N-byte limit' crash it starts with the post-mortem:\n"
+       "the goroutine that overflowed, its stack at the limit, the recursion and where it was entered.\n"
+       "\n"
+       "  --top N            show the N goroutines using the most stack (default 20)\n"
+       "  --all              show every goroutine\n"
+       "  --recursion        only goroutines with a repeating call cycle\n"
+       "  --json             JSON: {\"max_stack_bytes\", \"goroutines\": [...], \"system_stacks\",\n"
+       "                     \"histogram\", \"totals\", \"overflow\", \"fatal\"}\n"
+       "  --output FILE      write the result to FILE\n"},
       {"info", "The Go program: version, GOMAXPROCS, goroutines by state, Ms, Ps, max stack.",
        "go info [--json] [--output FILE]",
        "Go version and GOOS/GOARCH (from the binary's build info), where runtime layouts came\n"
@@ -510,6 +523,7 @@ CommandResult runCommand(Session& session, const std::vector<std::string>& args)
     if (c == "goroutine") return cmdGoroutine(session, args);
     if (c == "info") return cmdInfo(session, args);
     if (c == "frames") return cmdFrames(session, args);
+    if (c == "stacks") return cmdStacks(session, args);
     throw Error(fmt::format("unknown command 'go {}'; 'help go' lists the commands", c));
   } catch (const std::exception& e) {
     r.ok = false;

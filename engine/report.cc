@@ -117,7 +117,31 @@ std::string bytesShort(uint64_t n) {
   double k = n / 1024.0;
   if (k < 1024) return k == static_cast<uint64_t>(k) ? fmt::format("{}K", static_cast<uint64_t>(k)) : fmt::format("{:.1f}K", k);
   double m = k / 1024.0;
-  return m == static_cast<uint64_t>(m) ? fmt::format("{}M", static_cast<uint64_t>(m)) : fmt::format("{:.1f}M", m);
+  if (m < 1024) return m == static_cast<uint64_t>(m) ? fmt::format("{}M", static_cast<uint64_t>(m)) : fmt::format("{:.1f}M", m);
+  double g = m / 1024.0;
+  return g == static_cast<uint64_t>(g) ? fmt::format("{}G", static_cast<uint64_t>(g)) : fmt::format("{:.1f}G", g);
+}
+
+nlohmann::json recursionJson(const Recursion& r, const std::vector<Frame>& frames, std::optional<uint64_t> moreFit) {
+  nlohmann::json j = {{"functions", r.functions}, {"cycle_frames", r.cycleFrames},
+                      {"repeats", r.repeats},     {"bytes_per_cycle", r.bytesPerCycle},
+                      {"more_fit", moreFit ? nlohmann::json(*moreFit) : nlohmann::json(nullptr)}};
+  if (r.entry && *r.entry < frames.size()) j["entered_from"] = frameJson(frames[*r.entry]);
+  return j;
+}
+
+std::string recursionText(const Recursion& r) {
+  std::string cycle;
+  for (auto fn : r.functions) cycle += std::string(fn) + " -> ";
+  cycle += std::string(r.functions.front());
+  return fmt::format("{}: {} cycles of {} frame{} in a row (frames #{}..#{}), {} bytes per cycle", cycle, r.repeats,
+                     r.cycleFrames, r.cycleFrames == 1 ? "" : "s", r.innermost, r.outermost, r.bytesPerCycle);
+}
+
+std::string recursionShort(const Recursion& r) {
+  std::string s;
+  for (auto fn : r.functions) s += (s.empty() ? "" : "→") + std::string(fn);
+  return fmt::format("{} ×{}", s, r.repeats);
 }
 
 std::string backtraceText(const GoroutineView& v) {

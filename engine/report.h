@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "goroutines.h"
+#include "recursion.h"
 
 namespace goinspect {
 
@@ -31,6 +32,14 @@ nlohmann::json frameJson(const Frame& f);
 std::string location(const Frame& f, bool shortFile);
 std::string shortPath(std::string_view file);
 std::string bytesShort(uint64_t n);   // 8192 → "8K", 1184 → "1.2K"
+
+// A recursion as JSON: {"functions", "cycle_frames", "repeats", "bytes_per_cycle",
+// "more_fit", "entered_from"}; and as one line of text, "main.ping -> main.pong -> main.ping:
+// 20 cycles of 2 frames in a row (frames #0..#39), 96 bytes per cycle".
+nlohmann::json recursionJson(const Recursion& r, const std::vector<Frame>& frames, std::optional<uint64_t> moreFit);
+std::string recursionText(const Recursion& r);
+// "main.grow ×10819", "main.ping→main.pong ×20": for a table cell.
+std::string recursionShort(const Recursion& r);
 
 // The goroutine's traceback, the runtime's way: header, frames, "created by".
 std::string backtraceText(const GoroutineView& v);

@@ -325,3 +325,93 @@ TEST_CASE("recursion is found with its exact cycle and repeat count, and only wh
   }
   CHECK(seen == 3);
 }
+
+TEST_CASE("go stacks accounts for every goroutine's stack and names what killed the process", "[engine][stacks]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  auto mode = GENERATE(as<std::string>{}, "plain", "stripped", "pie");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  const Snapshot& snap = s.snapshot();
+  CommandResult r = runCommand(s, {"stacks", "--all", "--json"});
+  REQUIRE(r.ok);
+  auto j = nlohmann::json::parse(r.output);
+  REQUIRE(j["goroutines"].size() == snap.goroutines.size());
+  CHECK(j["goroutines_total"] == snap.goroutines.size());
+
+  // Each goroutine: the sp its backtrace starts from, used = hi - sp, most used first.
+  std::map<int64_t, const GoroutineView*> byId;
+  for (const GoroutineView& g : snap.goroutines) byId[g.g.goid] = &g;
+  uint64_t lastUsed = UINT64_MAX, allocated = 0, used = 0;
+  for (const auto& g : j["goroutines"]) {
+    const GoroutineView& view = *byId.at(g["id"].get<int64_t>());
+    CAPTURE(view.g.goid);
+    uint64_t sp = std::stoull(g["sp"].get<std::string>(), nullptr, 16);
+    uint64_t hi = std::stoull(g["hi"].get<std::string>(), nullptr, 16);
+    uint64_t lo = std::stoull(g["lo"].get<std::string>(), nullptr, 16);
+    CHECK(sp == view.bt.startSp);
+    CHECK(sp == view.bt.frames.at(0).sp);  // parked and panicking: no morestack word below
+    CHECK(g["used_bytes"] == hi - sp);
+    CHECK(g["size_bytes"] == hi - lo);
+    CHECK(g["frames"] == view.bt.frames.size());
+    CHECK(g["next_size_bytes"] == 2 * (hi - lo));
+    CHECK(g["used_bytes"].get<uint64_t>() <= lastUsed);
+    lastUsed = g["used_bytes"];
+    allocated += hi - lo;
+    used += hi - sp;
+    // A parked goroutine is above its guard; stackguard0 = lo + the runtime's stackGuard.
+    if (!g["guard_distance_bytes"].is_null() && view.status == "waiting")
+      CHECK(g["guard_distance_bytes"].get<int64_t>() > 0);
+    CHECK(g["recursion"].is_null() == !findRecursion(view.bt.frames));
+  }
+  CHECK(j["max_stack_bytes"] == 1000000000);
+
+  // Histogram: power-of-two sizes whose counts and bytes add up to the goroutines'.
+  uint64_t n = 0, bytes = 0;
+  for (const auto& b : j["histogram"]) {
+    uint64_t size = b["size_bytes"];
+    CHECK((size & (size - 1)) == 0);
+    n += b["goroutines"].get<uint64_t>();
+    bytes += b["total_bytes"].get<uint64_t>();
+  }
+  CHECK(n == snap.goroutines.size());
+  CHECK(bytes == allocated);
+  CHECK(j["totals"]["allocated_bytes"] == allocated);
+  CHECK(j["totals"]["used_bytes"] == used);
+
+  // The runtime's own count holds at least the goroutines' and the Ms' stacks (DWARF only:
+  // a stripped binary has no runtime.memstats symbol).
+  if (mode != "stripped") {
+    REQUIRE(j["totals"]["runtime_stack_inuse_bytes"].is_number());
+    CHECK(j["totals"]["free_cached_bytes"].get<int64_t>() >= 0);
+  }
+
+  // Every M has a g0; m0's runs on the OS main thread stack, the others' came from stackalloc.
+  size_t g0s = 0;
+  for (const auto& st : j["system_stacks"]) {
+    if (st["kind"] != "g0") continue;
+    g0s++;
+    CHECK(st["go_allocated"] == (st["m"] != 0));
+  }
+  CHECK(g0s >= 2);
+
+  // waiters dies of panic("waiters: dump") in main.main, on goroutine 1's thread.
+  REQUIRE(j["fatal"].is_object());
+  CHECK(j["fatal"]["kind"] == "panic");
+  CHECK(j["fatal"]["goroutine"] == 1);
+  CHECK(j["fatal"]["thrower"] == "main.main");
+  CHECK(j["overflow"].is_null());
+
+  // --top and --recursion narrow the list; the text names the limit and the totals.
+  CHECK(nlohmann::json::parse(runCommand(s, {"stacks", "--top", "2", "--json"}).output)["goroutines"].size() == 2);
+  auto rec = nlohmann::json::parse(runCommand(s, {"stacks", "--recursion", "--json"}).output);
+  CHECK(rec["goroutines"].size() == 3);  // deep, ping/pong, tri1/2/3
+  std::string text = runCommand(s, {"stacks"}).output;
+  CHECK(text.find("max stack size: 1000000000 bytes") != std::string::npos);
+  CHECK(text.find("stack sizes:") != std::string::npos);
+  CHECK(runCommand(s, {"goroutines", "--recursion"}).output.find("3 goroutines of") == 0);
+  CHECK_FALSE(runCommand(s, {"stacks", "--top", "2", "--all"}).ok);
+  CHECK(runCommand(s, {"info"}).output.find("died of         unrecovered panic in goroutine 1 at main.main") !=
+        std::string::npos);
+}

@@ -1,0 +1,97 @@
+#include "fatal.h"
+
+#include <algorithm>
+
+namespace goinspect {
+
+namespace {
+
+constexpr size_t kMaxMessage = 4096;
+
+bool printableText(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u == '\n' || u == '\t' || (u >= 0x20 && u != 0x7f);
+  });
+}
+
+// throw(s) and fatal(s) print s from a closure, systemstack(func() { print(..., s) }): the
+// closure's funcval {fn, captured...} lives in their frame after the call returns. The
+// string is the (ptr, len) pair among the captured words that reads as text.
+std::optional<std::string> throwMessage(Runtime& rt, const Frame& f) {
+  GoProgram& prog = rt.prog();
+  uint64_t closure = prog.funcAddr(std::string(f.function) + ".func1");
+  if (!closure || f.fp <= f.sp || f.fp - f.sp > 4096) return std::nullopt;
+  std::vector<uint64_t> words((f.fp - f.sp) / 8);
+  if (!rt.mem().read(f.sp, words.data(), words.size() * 8)) return std::nullopt;
+  for (size_t i = 0; i < words.size(); i++) {
+    if (words[i] != closure) continue;
+    for (size_t j = i + 1; j + 1 < words.size() && j <= i + 3; j++) {
+      uint64_t len = words[j + 1];
+      if (words[j] == 0 || len == 0 || len > kMaxMessage) continue;
+      std::string s(len, '\0');
+      if (rt.mem().read(words[j], s.data(), len) && printableText(s)) return s;
+    }
+  }
+  return std::nullopt;
+}
+
+size_t indexOf(const std::vector<Frame>& fs, std::string_view fn) {
+  for (size_t i = 0; i < fs.size(); i++)
+    if (fs[i].function == fn) return i;
+  return fs.size();
+}
+
+}  // namespace
+
+std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
+  Unwinder unwinder(rt);
+  for (const ThreadContext& t : snap.threads) {
+    FatalError f;
+    f.tid = t.tid;
+    f.threadIndex = t.index;
+    for (const M& m : rt.allms())
+      if (m.procid == t.tid) f.mId = m.id;
+    // The goroutine this thread runs carries the thread's system frames already.
+    for (const GoroutineView& v : snap.goroutines)
+      if (v.threadId == t.tid && v.bt.source.starts_with("thread")) f.goroutine = &v;
+    if (f.goroutine) {
+      f.frames = f.goroutine->bt.systemFrames;
+      f.frames.insert(f.frames.end(), f.goroutine->bt.frames.begin(), f.goroutine->bt.frames.end());
+    } else {
+      f.frames = unwinder.threadFrames(t);
+    }
+
+    size_t k = std::min(indexOf(f.frames, "runtime.throw"), indexOf(f.frames, "runtime.fatal"));
+    if (k < f.frames.size()) {
+      f.kind = "fatal error";
+      f.message = throwMessage(rt, f.frames[k]);
+      if (k + 1 < f.frames.size()) f.thrower = f.frames[k + 1].function;
+      // newstack throws "stack overflow" when the doubled stack would pass the limit.
+      if (f.thrower == "runtime.newstack" && f.goroutine) {
+        uint64_t next = 2 * f.goroutine->sizeBytes();
+        auto max = rt.maxstacksize(), ceiling = rt.maxstackceiling();
+        if ((max && next > *max) || (ceiling && next > *ceiling)) {
+          f.kind = "stack overflow";
+          if (!f.message) f.message = "stack overflow";
+        }
+      }
+      return f;
+    }
+    size_t p = indexOf(f.frames, "runtime.fatalpanic");
+    if (p < f.frames.size()) {
+      f.kind = "panic";
+      // The panicking frame: the first one outside the runtime past gopanic (past
+      // sigpanic/panicmem for a fault, past panicIndex and friends for a bounds check).
+      for (size_t i = indexOf(f.frames, "runtime.gopanic"); i < f.frames.size(); i++)
+        if (!f.frames[i].function.starts_with("runtime.")) {
+          f.thrower = f.frames[i].function;
+          break;
+        }
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace goinspect

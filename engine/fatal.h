@@ -1,0 +1,35 @@
+// What killed the process, read off a core (or a live process stopped at the throw): the
+// thread that ran runtime.throw, runtime.fatal or runtime.fatalpanic, the goroutine it
+// ran, the function that threw and, where the runtime's own data still holds it, the
+// message it printed after "fatal error: ".
+//
+//   if (auto f = findFatal(rt, snap)) ... f->kind == "stack overflow", f->goroutine->g.goid
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goroutines.h"
+
+namespace goinspect {
+
+struct FatalError {
+  std::string kind;                    // "stack overflow", "fatal error" or "panic"
+  std::optional<std::string> message;  // what followed "fatal error: ", when recoverable
+  uint64_t tid = 0;                    // the thread that threw
+  uint32_t threadIndex = 0;
+  std::optional<int64_t> mId;
+  const GoroutineView* goroutine = nullptr;  // the goroutine its M ran, if any
+  // The function that called throw/fatal ("runtime.newstack"), or for a panic the frame
+  // that called panic; "" if the stack does not show it.
+  std::string thrower;
+  std::vector<Frame> frames;  // the thread's frames, system stack first, innermost first
+};
+
+// The first thread (in the debugger's order) whose frames show a throw or a fatal panic;
+// nullopt when no thread does. Reads only; never throws for a bad thread, it is skipped.
+std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap);
+
+}  // namespace goinspect
