@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled example: build examples/hungservice, start it, wait until it
 # has hung, attach LLDB with the plugin and show what is wrong with it:
-#   go info; go goroutines --group-by stack; go bt <one of the two deadlocked goroutines>
+#   go info; go goroutines --group-by stack; go bt <one of the two deadlocked goroutines>;
+#   go stacks (the runaway category recursion on top)
 # then detach and stop the service. Every step has a time limit; any failure exits non-zero.
 #
 # Environment:
@@ -100,8 +101,9 @@ def has(g, name):
 leaked = [g for g in gs if has(g, "main.(*Server).fetchShard")]
 export = [g for g in gs if has(g, "main.(*Server).handleExport")]
 locked = [g for g in gs if has(g, "main.(*Ledger).Transfer")]
+crumbs = [g for g in gs if has(g, "main.(*Catalog).crumbs")]
 print(f"{len(gs)} goroutines; fetchShard workers {len(leaked)}, handleExport {len(export)}, "
-      f"Ledger.Transfer {len(locked)} (wait reasons: "
+      f"Ledger.Transfer {len(locked)}, Catalog.crumbs {len(crumbs)} (wait reasons: "
       f"{sorted(set(g.get('wait_reason') for g in locked))})", file=sys.stderr)
 problems = []
 if len(leaked) < 300:
@@ -110,6 +112,8 @@ if len(export) != 1:
     problems.append(f"expected 1 goroutine in main.(*Server).handleExport, got {len(export)}")
 if len(locked) != 2:
     problems.append(f"expected 2 goroutines in main.(*Ledger).Transfer, got {len(locked)}")
+if len(crumbs) != 1:
+    problems.append(f"expected 1 goroutine in main.(*Catalog).crumbs, got {len(crumbs)}")
 mutex = [g for g in locked if g.get("wait_reason") == "sync.Mutex.Lock"]
 if locked and not mutex:
     problems.append("no Ledger.Transfer goroutine has wait_reason sync.Mutex.Lock")
@@ -125,16 +129,18 @@ PY
 echo "deadlocked goroutine: $DEADLOCKED"
 
 # ---- the demo itself -------------------------------------------------------------------------
-say "go info; go goroutines --group-by stack; go bt $DEADLOCKED"
+say "go info; go goroutines --group-by stack; go bt $DEADLOCKED; go stacks --top 5"
 DEMO_LOG=$WORK/lldb-demo.log
 rc=0
-run_lldb "$DEMO_LOG" "go info" "go goroutines --group-by stack" "go bt $DEADLOCKED" || rc=$?
+run_lldb "$DEMO_LOG" "go info" "go goroutines --group-by stack" "go bt $DEADLOCKED" "go stacks --top 5" || rc=$?
 cat "$DEMO_LOG"
 [ "$rc" = 0 ] || die "lldb exited with status $rc"
 grep -q 'main.(\*Server).fetchShard' "$DEMO_LOG" ||
   die "go goroutines --group-by stack did not show the leaked main.(*Server).fetchShard workers"
 grep -q 'main.(\*Ledger).Transfer' "$DEMO_LOG" ||
   die "go bt $DEADLOCKED did not show main.(*Ledger).Transfer"
+grep -q 'main.(\*Catalog).crumbs→main.(\*Catalog).parentCrumbs ×' "$DEMO_LOG" ||
+  die "go stacks did not flag the recursion in main.(*Catalog).crumbs"
 kill -0 "$SERVICE_PID" 2>/dev/null || die "the service died while attached"
 
 # ---- stop the service ----------------------------------------------------------------------

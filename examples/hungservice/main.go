@@ -10,6 +10,9 @@
 //     it waits for an export job that no worker will ever pick up;
 //   - two main.(*Server).handleTransfer request goroutines deadlocked in
 //     main.(*Ledger).Transfer: each holds one account's sync.Mutex and waits for the other's;
+//   - one main.(*Server).handleCategory request goroutine a thousand cycles deep in
+//     main.(*Catalog).crumbs → parentCrumbs (the category tree has a cycle), parked in
+//     main.(*Catalog).load on a channel send once its loader ran out of slots;
 //   - ordinary idle goroutines: the listener in Accept ("IO wait"), a metrics ticker loop
 //     ("select") and a session janitor ("sleep").
 //
@@ -50,7 +53,7 @@ func main() {
 
 	base := "http://" + ln.Addr().String()
 	log.Printf("listening on %s", base)
-	want := expectedHang{fetchWorkers: *reports * *shards, exportWaiters: 1, transferLocks: 2}
+	want := expectedHang{fetchWorkers: *reports * *shards, exportWaiters: 1, transferLocks: 2, categoryLoops: 1}
 	if err := driveTraffic(base, *reports); err != nil {
 		log.Fatalf("driving traffic: %v", err)
 	}

@@ -19,6 +19,7 @@ type Server struct {
 	exports  *ExportQueue
 	ledger   *Ledger
 	sessions *SessionStore
+	catalog  *Catalog
 	quit     chan struct{}
 	metrics  struct {
 		requests atomic.Int64
@@ -32,6 +33,7 @@ func NewServer(shards int) *Server {
 		exports:  NewExportQueue(16),
 		ledger:   NewLedger("alice", "bob", "carol"),
 		sessions: NewSessionStore(),
+		catalog:  NewCatalog(importedCategories, 1000),
 		quit:     make(chan struct{}),
 	}
 	mux := http.NewServeMux()
@@ -39,6 +41,7 @@ func NewServer(shards int) *Server {
 	mux.HandleFunc("/report", s.handleReport)
 	mux.HandleFunc("/export", s.handleExport)
 	mux.HandleFunc("/transfer", s.handleTransfer)
+	mux.HandleFunc("/category", s.handleCategory)
 	s.http = &http.Server{Handler: s.countRequests(mux), ReadHeaderTimeout: 5 * time.Second}
 	return s
 }
@@ -55,6 +58,11 @@ func (s *Server) countRequests(next http.Handler) http.Handler {
 		s.metrics.requests.Add(1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// handleCategory answers with a category's breadcrumb trail.
+func (s *Server) handleCategory(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprintln(w, s.catalog.Breadcrumbs(r.URL.Query().Get("id")))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -48,6 +48,12 @@ func driveTraffic(base string, reports int) error {
 		log.Printf("GET /export -> %v", err)
 	}()
 
+	// A category whose parent links loop: the request recurses until it blocks.
+	go func() {
+		_, err := get("/category?id=pans")
+		log.Printf("GET /category -> %v", err)
+	}()
+
 	// Two opposite transfers at the same time: the ledger deadlocks.
 	var wg sync.WaitGroup
 	for _, t := range [][2]string{{"alice", "bob"}, {"bob", "alice"}} {
@@ -67,6 +73,7 @@ type expectedHang struct {
 	fetchWorkers  int // [chan send] in main.(*Server).fetchShard
 	exportWaiters int // [chan receive] in main.(*Server).handleExport
 	transferLocks int // [sync.Mutex.Lock] in main.(*Ledger).Transfer
+	categoryLoops int // [chan send] in main.(*Catalog).load, deep in crumbs → parentCrumbs
 }
 
 var goroutineHeader = regexp.MustCompile(`^goroutine \d+ \[([^,\]]+)`)
@@ -84,6 +91,7 @@ func waitForHang(want expectedHang, timeout time.Duration) error {
 		{"leaked shard workers", "chan send", "main.(*Server).fetchShard", want.fetchWorkers},
 		{"leaked export request", "chan receive", "main.(*Server).handleExport", want.exportWaiters},
 		{"deadlocked transfers", "sync.Mutex.Lock", "main.(*Ledger).Transfer", want.transferLocks},
+		{"runaway category recursion", "chan send", "main.(*Catalog).load", want.categoryLoops},
 		{"listener", "IO wait", "main.(*Server).Serve", 1},
 		{"metrics ticker", "select", "main.(*Server).flushMetrics", 1},
 		{"session janitor", "sleep", "main.(*SessionStore).evictExpired", 1},
