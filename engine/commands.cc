@@ -239,8 +239,9 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
     return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} goroutines", sel.size()));
   }
 
-  std::string out = fmt::format("{} goroutines{}: {}\n", matched,
-                                filtered ? fmt::format(" of {} match", snap.goroutines.size()) : "",
+  std::string out = fmt::format("{} goroutine{}{}: {}\n", matched, matched == 1 ? "" : "s",
+                                filtered ? fmt::format(" of {} match{}", snap.goroutines.size(), matched == 1 ? "es" : "")
+                                         : "",
                                 counts);
   std::vector<std::vector<std::string>> rows = {
       {"ID", "STATE", "WAITED", "THREAD", "STACK", "LOCATION", "CREATED BY"}};
