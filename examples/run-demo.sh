@@ -10,6 +10,8 @@
 #   PLUGIN   the plugin shared object       (default <repo>/build/lldb-plugin/libgoinspect-lldb.so)
 #   LLDB     the debugger                   (default lldb-22)
 #   KEEP=1   keep the scratch directory (the binary, the service's log, lldb's output)
+#   DEMO_COMMANDS  lldb commands, one per line, to run instead of the demo's own (they are
+#            still checked to run without error; the README's samples are captured this way)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -129,6 +131,17 @@ PY
 echo "deadlocked goroutine: $DEADLOCKED"
 
 # ---- the demo itself -------------------------------------------------------------------------
+if [ -n "${DEMO_COMMANDS:-}" ]; then
+  mapfile -t cmds <<<"$DEMO_COMMANDS"
+  say "${cmds[*]}"
+  rc=0
+  run_lldb "$WORK/lldb-custom.log" "${cmds[@]}" || rc=$?
+  cat "$WORK/lldb-custom.log"
+  [ "$rc" = 0 ] || die "lldb exited with status $rc"
+  ! grep -q '^error: ' "$WORK/lldb-custom.log" || die "a command failed (see above)"
+  kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=""
+  exit 0
+fi
 say "go info; go goroutines --group-by stack; go bt $DEADLOCKED; go stacks --top 5"
 DEMO_LOG=$WORK/lldb-demo.log
 rc=0
