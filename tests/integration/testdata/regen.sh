@@ -5,6 +5,7 @@
 #   regen.sh FIXTURE_DIR      (FIXTURE_DIR as filled by tests/fixtures/build.sh)
 #
 # go1.NN/FIXTURE.crash.txt        FIXTURE crash, GOTRACEBACK=crash (stderr)
+# go1.NN/overflow.crash-default.txt  overflow crash-default, likewise
 # go1.NN/FIXTURE.quit-MODE.txt    FIXTURE hang, GOTRACEBACK=MODE, SIGQUIT after READY
 # go1.NN/parked.ancestors.txt     parked crash with GODEBUG=tracebackancestors=2
 # Every run has GODEBUG=tracebacklabels=1 (goroutine labels in 1.26+ headers). No cores.
@@ -19,6 +20,11 @@ crash() { # toolchain fixture [extra GODEBUG]
   [ -n "${3:-}" ] && name=$2.ancestors.txt
   (cd /tmp && GODEBUG=$dbg GOTRACEBACK=crash timeout 60 "$bin/$1/plain/$2" crash \
       >/dev/null 2>"$out/$1/$name") || true
+}
+
+crash_default() { # toolchain: overflow crash-default (the default 1 GB limit; no core)
+  (cd /tmp && GODEBUG=tracebacklabels=1 GOTRACEBACK=crash timeout 60 "$bin/$1/plain/overflow" \
+      crash-default >/dev/null 2>"$out/$1/overflow.crash-default.txt") || true
 }
 
 quit() { # toolchain fixture gotraceback
@@ -50,7 +56,7 @@ for dir in "$bin"/go1.*; do
       ;;
   esac
   case $minor in
-    21|27) crash "$t" recursion ;;
+    21|27) crash "$t" recursion; crash_default "$t" ;;
   esac
 done
 echo "regen.sh: wrote $(find "$out" -name '*.txt' | wc -l) dumps under $out"
