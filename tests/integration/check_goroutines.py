@@ -871,8 +871,8 @@ def main(argv=None) -> int:
             shutil.rmtree(private, ignore_errors=True)
 
 
-def run_all(args, selected) -> int:
-    runner = Runner(args)
+def run_all(args, selected, runner_class=None) -> int:
+    runner = (runner_class or Runner)(args)
     for minor in args.toolchain:
         if not os.path.exists(f"/usr/lib/go-1.{minor}/bin/go"):
             print(f"FAIL setup: toolchain /usr/lib/go-1.{minor} not installed")
