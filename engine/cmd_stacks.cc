@@ -19,7 +19,11 @@ std::string pct(uint64_t part, uint64_t whole) {
 
 json optJson(const std::optional<uint64_t>& v) { return v ? json(*v) : json(nullptr); }
 
-json goroutineStackJson(const GoroutineStack& s) {
+double share(uint64_t part, uint64_t whole) {
+  return whole ? static_cast<double>(part) * 100.0 / static_cast<double>(whole) : 0.0;
+}
+
+json goroutineStackJson(const GoroutineStack& s, std::optional<uint64_t> maxStack) {
   const GoroutineView& v = *s.v;
   return {{"id", v.g.goid},
           {"status", v.status},
@@ -29,6 +33,8 @@ json goroutineStackJson(const GoroutineStack& s) {
           {"sp", hex(s.sp)},
           {"size_bytes", s.size},
           {"used_bytes", s.used},
+          {"used_pct_of_size", share(s.used, s.size)},
+          {"used_pct_of_max", maxStack ? json(share(s.used, *maxStack)) : json(nullptr)},
           {"guard_distance_bytes", s.guardDistance ? json(*s.guardDistance) : json(nullptr)},
           {"frames", s.frames},
           {"next_size_bytes", s.nextSize},
@@ -167,7 +173,7 @@ CommandResult cmdStacks(Session& s, const std::vector<std::string>& args) {
 
   if (!p.has("--json")) return deliver(p, textReport(r, shown, matched, p.has("--recursion")), "stack report");
   json gs = json::array();
-  for (const GoroutineStack* g : shown) gs.push_back(goroutineStackJson(*g));
+  for (const GoroutineStack* g : shown) gs.push_back(goroutineStackJson(*g, r.maxStack));
   json sys = json::array();
   for (const SystemStack& st : r.system)
     sys.push_back({{"m", st.mId}, {"kind", st.kind}, {"lo", hex(st.lo)}, {"hi", hex(st.hi)},

@@ -7,6 +7,7 @@ namespace goinspect {
 namespace {
 
 constexpr size_t kMaxMessage = 4096;
+constexpr size_t kMaxGoroutineFrames = 64;
 
 bool printableText(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -57,7 +58,9 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
       if (v.threadId == t.tid && v.bt.source.starts_with("thread")) f.goroutine = &v;
     if (f.goroutine) {
       f.frames = f.goroutine->bt.systemFrames;
-      f.frames.insert(f.frames.end(), f.goroutine->bt.frames.begin(), f.goroutine->bt.frames.end());
+      // The innermost frames are the ones that tell: throw, newstack, gopanic and its caller.
+      const auto& gf = f.goroutine->bt.frames;
+      f.frames.insert(f.frames.end(), gf.begin(), gf.begin() + std::min<size_t>(gf.size(), kMaxGoroutineFrames));
     } else {
       f.frames = unwinder.threadFrames(t);
     }

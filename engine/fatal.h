@@ -25,7 +25,9 @@ struct FatalError {
   // The function that called throw/fatal ("runtime.newstack"), or for a panic the frame
   // that called panic; "" if the stack does not show it.
   std::string thrower;
-  std::vector<Frame> frames;  // the thread's frames, system stack first, innermost first
+  // The thread's frames, innermost first: its system stacks', then at most the innermost
+  // 64 of its goroutine's.
+  std::vector<Frame> frames;
 };
 
 // The first thread (in the debugger's order) whose frames show a throw or a fatal panic;

@@ -33,8 +33,10 @@ std::optional<Recursion> findRecursion(const std::vector<Frame>& frames, size_t 
           r.innermost = r.outermost + 1 - used;
           // One cycle, outermost call first: the frames just inside the outermost end.
           for (size_t k = 0; k < p; k++) r.functions.push_back(frames[r.outermost - k].function);
-          uint64_t spIn = frames[r.innermost].sp, spOut = frames[r.innermost + (repeats - 1) * p].sp;
-          r.bytesPerCycle = repeats > 1 && spOut > spIn ? (spOut - spIn) / (repeats - 1) : 0;
+          // The outermost cycle's own stack: the innermost cycle may be short (a frame
+          // caught in its prologue by morestack has not allocated its frame yet).
+          uint64_t lo = frames[r.outermost + 1 - p].sp, hi = frames[r.outermost].fp;
+          r.bytesPerCycle = hi > lo ? hi - lo : 0;
           if (r.outermost + 1 < n) r.entry = r.outermost + 1;
           best = std::move(r);
         }

@@ -18,7 +18,7 @@ struct Recursion {
   std::vector<std::string_view> functions;  // one cycle, outermost call first
   size_t cycleFrames = 0;                   // frames per cycle
   size_t repeats = 0;                       // consecutive cycles on the stack (≥ 2)
-  uint64_t bytesPerCycle = 0;               // stack one cycle takes (from the frames' sp)
+  uint64_t bytesPerCycle = 0;               // stack the outermost cycle takes (fp - sp)
   size_t innermost = 0, outermost = 0;      // frame indexes the cycles cover
   // The frame that called into the cycle (outermost + 1), if there is one.
   std::optional<size_t> entry;

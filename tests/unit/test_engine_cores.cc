@@ -299,6 +299,8 @@ TEST_CASE("recursion is found with its exact cycle and repeat count, and only wh
       REQUIRE(r);
       CHECK(r->functions == std::vector<std::string_view>{"main.deep"});
       CHECK(r->repeats == 51);
+      // One cycle is one deep frame: its size, fp - sp.
+      CHECK(r->bytesPerCycle == g.bt.frames[r->outermost].fp - g.bt.frames[r->outermost].sp);
       CHECK(r->bytesPerCycle > 0);
       REQUIRE(r->entry);
       CHECK(g.bt.frames[*r->entry].function != "main.deep");
