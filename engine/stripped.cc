@@ -132,6 +132,35 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
     }
   }
 
+  // memstats: the stack-span allocator updates memstats.heapStats (at offset 0 of mstats)
+  // through heapStats.acquire. A candidate must read as the ring of three heapStatsDelta:
+  // gen in 0..2, and page-granular bytes in stacks within the bytes committed.
+  auto gen = lay.offset("runtime.mstats", "heapStats.gen");
+  auto stats = lay.offset("runtime.mstats", "heapStats.stats");
+  auto inStacks = lay.offset("runtime.heapStatsDelta", "inStacks");
+  auto committed = lay.offset("runtime.heapStatsDelta", "committed");
+  auto delta = lay.size("runtime.heapStatsDelta");
+  auto mstatsSize = lay.size("runtime.mstats");
+  if (gen && stats && *stats == 0 && inStacks && committed && delta && mstatsSize) {
+    for (const char* fn : {"runtime.(*mcache).refill", "runtime.(*mheap).allocSpan"}) {
+      for (uint64_t x : dataRefs(prog, fn)) {
+        auto g = mem.u32(x + *gen);
+        if (!g || *g > 2) continue;
+        int64_t stacks = 0, comm = 0;
+        bool ok = true;
+        for (uint64_t k = 0; k < 3 && ok; k++) {
+          auto a = mem.u64(x + k * *delta + *inStacks), c = mem.u64(x + k * *delta + *committed);
+          ok = a && c;
+          if (ok) stacks += static_cast<int64_t>(*a), comm += static_cast<int64_t>(*c);
+        }
+        if (!ok || stacks <= 0 || stacks % 8192 || stacks > comm || comm > (1ll << 44)) continue;
+        found["runtime.memstats"] = {x, *mstatsSize};
+        break;
+      }
+      if (found.count("runtime.memstats")) break;
+    }
+  }
+
   // The strings goroutineheader prints: gStatusStrings starts "idle", "runnable";
   // waitReasonStrings starts "" (waitReasonZero), "GC assist marking".
   for (uint64_t x : dataRefs(prog, "runtime.goroutineheader")) {

@@ -20,7 +20,7 @@
 namespace goinspect {
 
 // Runtime addresses and sizes of the globals it can find: runtime.allgs, runtime.allglen,
-// runtime.allm, runtime.allp, runtime.maxstacksize, runtime.gStatusStrings,
+// runtime.allm, runtime.allp, runtime.maxstacksize, runtime.memstats, runtime.gStatusStrings,
 // runtime.waitReasonStrings. Missing entries could not be found or validated.
 std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoProgram& prog, Memory& mem);
 
