@@ -6,6 +6,7 @@
 # wall time and peak RSS (GNU time) of:
 #   ours:  lldb-22 -b -o "plugin load P" -o "target create EXE --core CORE" -o "go goroutines --group-by stack"
 #   ours:  lldb-22 ... -o "go goroutines --json --frames all --output FILE"
+#   ours:  lldb-22 ... -o "go stacks"   (top 20 by stack use, system stacks, histogram, totals)
 #   Delve: dlv core EXE CORE, running "goroutines"
 #   Delve: dlv core EXE CORE, running "goroutines -t 50"
 # and prints a table (also written to bench/results/latest.md) with the Delve/ours ratios.
@@ -28,7 +29,8 @@
 # Exit status: 0 when every selected measurement ran and was checked, 1 when one failed
 # (e.g. the plugin is missing: the Delve half still runs), 2 on bad usage, 3 (with --strict)
 # when a target is missed. Targets for ours, on the project's 2-core machine and 100k
-# goroutines: grouped summary <= 2 s, full JSON <= 5 s, lldb peak RSS <= 1 GB.
+# goroutines: grouped summary <= 2 s, go stacks within the same 2 s, full JSON <= 5 s, lldb
+# peak RSS <= 1 GB. (Delve has no stack-usage report to set go stacks against.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -255,6 +257,17 @@ PY
   rm -f "$JSON_OUT"
   return "$rc"
 }
+check_lldb_stacks() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  local total
+  total=$(grep -oE '^total: [0-9]+ goroutines' "$1" | grep -oE '[0-9]+' || true)
+  if [ -z "$total" ]; then echo "no 'total: N goroutines' line in go stacks' output"; return 1; fi
+  if [ "$total" -lt "$N" ]; then echo "go stacks counts $total goroutines, fewer than $N"; return 1; fi
+  if ! grep -qE 'main\.descend[AB]→main\.descend[AB] ×' "$1"; then
+    echo "go stacks flags no descendA/descendB recursion"; return 1
+  fi
+  echo "go stacks: $total goroutines, top $(grep -cE '^ *[0-9]+  ' "$1") rows"
+}
 check_delve() {
   local count
   count=$(grep -oE '^\[[0-9]+ goroutines\]' "$1" | tail -1 | grep -oE '[0-9]+' || true)
@@ -268,7 +281,7 @@ DLV_VERSION=$("$DLV" version 2>/dev/null | sed -n 's/^Version: //p' || true)
 
 if [ "$DO_LLDB" = 1 ]; then
   if [ -n "$PLUGIN_PROBLEM" ]; then
-    for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE"; do
+    for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE" "go stacks"; do
       printf 'goinspect (lldb)\t%s\t\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
     done
     FAILED=1
@@ -279,6 +292,7 @@ if [ "$DO_LLDB" = 1 ]; then
     JSON_OUT=$WORK/goroutines.json
     bench_case "goinspect (lldb)" "go goroutines --json --frames all --output FILE" check_lldb_json \
       "${LLDB_BASE[@]}" -o "go goroutines --json --frames all --output $JSON_OUT"
+    bench_case "goinspect (lldb)" "go stacks" check_lldb_stacks "${LLDB_BASE[@]}" -o "go stacks"
   fi
 fi
 
@@ -333,9 +347,11 @@ for what, d, o in pairs:
         w(f"| {what} | \`{d}\` | \`{o}\` | n/a | n/a | n/a |")
 w("")
 targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
+           ("go stacks wall (the grouped-summary budget)", "go stacks", 0, $TARGET_GROUPED_S, "s"),
            ("full JSON wall", "go goroutines --json --frames all --output FILE", 0, $TARGET_JSON_S, "s"),
            ("lldb peak RSS (grouped)", "go goroutines --group-by stack", 1, $TARGET_RSS_MB, "MB"),
-           ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB")]
+           ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB"),
+           ("lldb peak RSS (go stacks)", "go stacks", 1, $TARGET_RSS_MB, "MB")]
 missed = 0
 w("Targets for ours (2-core machine, 100k goroutines)" + ("" if $N == 100000 else " -- this run has N=$N, so they only indicate") + ":")
 w("")
