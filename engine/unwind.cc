@@ -151,6 +151,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
   if (g.status == kGrunning && thread &&
       enterGoroutineStack(g, *thread, &fr, &trap, &why, &bt.systemFrames, &bt.enteredVia)) {
     bt.source = fmt::format("thread {} registers", thread->index);
+    bt.fromThread = true;
   } else {
     if (g.status == kGrunning) {
       if (!thread) why = "its thread is not known to the debugger";
@@ -208,14 +209,11 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
       }
     }
 
-    // Logical frames at symPC (runtime unwinder.symPC).
-    uint64_t symPc = (!trap && fr.pc > fn->entry + bias) ? fr.pc - 1 : fr.pc;
-    for (const LogicalFrame& lf : tab.expand(*fn, symPc - bias)) {
-      if (maxFrames && bt.frames.size() >= maxFrames) {
-        bt.truncated = true;
-        return bt;
-      }
-      bt.frames.push_back({lf.function, lf.file, lf.line, fr.pc, fr.sp, fr.fp, fn->entry + bias, lf.inlined});
+    appendFrames(fn, fr.pc, fr.sp, fr.fp, trap, &bt.frames);
+    if (maxFrames && bt.frames.size() > maxFrames) {
+      bt.frames.resize(maxFrames);
+      bt.truncated = true;
+      return bt;
     }
 
     if (fr.lr == 0) break;

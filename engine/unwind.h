@@ -55,6 +55,7 @@ struct Backtrace {
   // frame switched stacks ("runtime.morestack", "runtime.systemstack"; "" if none).
   std::vector<Frame> systemFrames;
   std::string_view enteredVia;
+  bool fromThread = false;     // the walk started from its thread's registers
 };
 
 struct ThreadContext {
@@ -90,6 +91,7 @@ class Unwinder {
   bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why,
                            std::vector<Frame>* crossed, std::string_view* via);
   // The logical frames of one physical system-stack frame, appended to *out.
+  // (Logical frames at the runtime's symPC: pc-1 for a return address, pc at a trap.)
   void appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t fp, bool trap, std::vector<Frame>* out);
   // The used part of the goroutine's stack, read in one block; word() serves reads from it
   // and goes to memory for anything outside.
