@@ -120,7 +120,7 @@ std::string textReport(const StackReport& r, const std::vector<const GoroutineSt
   if (shown.size() < matched)
     out += fmt::format("... {} more (--top N or --all to see them)\n", matched - shown.size());
 
-  out += fmt::format("\nsystem stacks ({} Ms):\n", r.system.size() / 2 + r.system.size() % 2);
+  out += fmt::format("\nsystem stacks ({} Ms):\n", r.ms);
   std::vector<std::vector<std::string>> srows = {{"M", "STACK", "BOUNDS", "SIZE", "USED", "THREAD"}};
   for (const SystemStack& s : r.system)
     srows.push_back({fmt::format("m{}", s.mId), std::string(s.kind) + (s.goAllocated ? "" : " (OS)"),

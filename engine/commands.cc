@@ -10,6 +10,7 @@
 #include "command_util.h"
 #include "fatal.h"
 #include "recursion.h"
+#include "stacks.h"
 #include "report.h"
 
 namespace goinspect {
@@ -338,12 +339,10 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
   const uint64_t base = v.bt.startSp;
   auto size = [](const Frame& f) { return f.inlined ? 0 : f.fp - f.sp; };
   auto depth = [&](const Frame& f) { return f.fp - base; };
-  // At this rate, how many more cycles fit before runtime.maxstacksize stops the growth.
-  std::optional<Recursion> rec = findRecursion(v.bt.frames);
-  std::optional<uint64_t> moreFit;
-  if (rec && rec->bytesPerCycle)
-    if (auto max = s.runtime().maxstacksize(); max && *max > v.usedBytes())
-      moreFit = (*max - v.usedBytes()) / rec->bytesPerCycle;
+  // The recursion and, at its rate, the cycles that fit before runtime.maxstacksize.
+  GoroutineStack st = goroutineStack(v, s.runtime().maxstacksize());
+  const std::optional<Recursion>& rec = st.recursion;
+  const std::optional<uint64_t>& moreFit = st.moreFit;
   if (p.has("--json")) {
     json frames = json::array();
     for (const Frame& f : v.bt.frames) {

@@ -1,6 +1,7 @@
 #include "fatal.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace goinspect {
 
@@ -46,16 +47,21 @@ size_t indexOf(const std::vector<Frame>& fs, std::string_view fn) {
 }  // namespace
 
 std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
+  // The goroutine each thread runs, when its backtrace started from the thread's registers:
+  // it carries the thread's system frames already.
+  std::unordered_map<uint64_t, const GoroutineView*> onThread;
+  for (const GoroutineView& v : snap.goroutines)
+    if (v.threadId && v.bt.fromThread) onThread[*v.threadId] = &v;
+  std::unordered_map<uint64_t, int64_t> mOfThread;
+  for (const M& m : rt.allms()) mOfThread[m.procid] = m.id;
+
   Unwinder unwinder(rt);
   for (const ThreadContext& t : snap.threads) {
     FatalError f;
     f.tid = t.tid;
     f.threadIndex = t.index;
-    for (const M& m : rt.allms())
-      if (m.procid == t.tid) f.mId = m.id;
-    // The goroutine this thread runs carries the thread's system frames already.
-    for (const GoroutineView& v : snap.goroutines)
-      if (v.threadId == t.tid && v.bt.source.starts_with("thread")) f.goroutine = &v;
+    if (auto it = mOfThread.find(t.tid); it != mOfThread.end()) f.mId = it->second;
+    if (auto it = onThread.find(t.tid); it != onThread.end()) f.goroutine = it->second;
     if (f.goroutine) {
       f.frames = f.goroutine->bt.systemFrames;
       // The innermost frames are the ones that tell: throw, newstack, gopanic and its caller.
@@ -74,7 +80,9 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
       if (f.thrower == "runtime.newstack" && f.goroutine) {
         uint64_t next = 2 * f.goroutine->sizeBytes();
         auto max = rt.maxstacksize(), ceiling = rt.maxstackceiling();
-        if ((max && next > *max) || (ceiling && next > *ceiling)) {
+        if (max && next > *max) f.stackLimit = max;
+        else if (ceiling && next > *ceiling) f.stackLimit = ceiling;
+        if (f.stackLimit) {
           f.kind = "stack overflow";
           if (!f.message) f.message = "stack overflow";
         }

@@ -25,6 +25,9 @@ struct FatalError {
   // The function that called throw/fatal ("runtime.newstack"), or for a panic the frame
   // that called panic; "" if the stack does not show it.
   std::string thrower;
+  // A stack overflow: the limit newstack's doubled size passed (maxstacksize, or else
+  // maxstackceiling).
+  std::optional<uint64_t> stackLimit;
   // The thread's frames, innermost first: its system stacks', then at most the innermost
   // 64 of its goroutine's.
   std::vector<Frame> frames;

@@ -64,6 +64,7 @@ StackReport stackReport(Runtime& rt, const Snapshot& snap) {
   for (const ThreadContext& tc : snap.threads) threads[tc.tid] = &tc;
   auto iscgo = rt.prog().global("runtime.iscgo");
   bool cgo = iscgo && rt.mem().get<uint8_t>(*iscgo).value_or(0) != 0;
+  r.ms = rt.allms().size();
   for (const M& m : rt.allms()) {
     const ThreadContext* tc = nullptr;
     if (auto it = threads.find(m.procid); it != threads.end()) tc = it->second;
@@ -96,18 +97,9 @@ StackReport stackReport(Runtime& rt, const Snapshot& snap) {
 
   // The post-mortem: a thread that threw "stack overflow" from newstack.
   r.fatal = findFatal(rt, snap);
-  if (r.fatal && r.fatal->kind == "stack overflow" && r.fatal->goroutine) {
-    for (size_t i = 0; i < r.goroutines.size(); i++) {
-      if (r.goroutines[i].v != r.fatal->goroutine) continue;
-      StackOverflow o;
-      o.index = i;
-      auto ceiling = rt.maxstackceiling();
-      uint64_t next = r.goroutines[i].nextSize;
-      // newstack checks maxstacksize first, then maxstackceiling.
-      o.limit = r.maxStack && next > *r.maxStack ? *r.maxStack : ceiling.value_or(0);
-      r.overflow = o;
-    }
-  }
+  if (r.fatal && r.fatal->stackLimit && r.fatal->goroutine)
+    for (size_t i = 0; i < r.goroutines.size(); i++)
+      if (r.goroutines[i].v == r.fatal->goroutine) r.overflow = StackOverflow{i, *r.fatal->stackLimit};
   return r;
 }
 

@@ -59,14 +59,15 @@ struct StackTotals {
 };
 
 struct StackOverflow {
-  size_t index = 0;   // into StackReport::goroutines: the goroutine that overflowed
-  uint64_t limit = 0;                      // the limit it hit (maxstacksize or the ceiling)
+  size_t index = 0;    // into StackReport::goroutines: the goroutine that overflowed
+  uint64_t limit = 0;  // the limit it hit (maxstacksize or the ceiling)
 };
 
 struct StackReport {
   std::optional<uint64_t> maxStack;  // runtime.maxstacksize in force
   std::vector<GoroutineStack> goroutines;  // every live goroutine, most used first
-  std::vector<SystemStack> system;
+  size_t ms = 0;                     // Ms on runtime.allm
+  std::vector<SystemStack> system;   // their g0 and gsignal stacks, where they have one
   std::vector<SizeBucket> histogram;  // smallest first
   StackTotals totals;
   std::optional<FatalError> fatal;
