@@ -819,8 +819,8 @@ def parse_toolchain(t: str) -> int:
     return int(m.group(1))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_common_arguments(ap, cases_help: str, dry_run_help: str, artifacts_help: str):
+    """The options every oracle harness takes (check_goroutines.py, check_stacks.py)."""
     ap.add_argument("--toolchain", action="append", type=parse_toolchain, required=True,
                     help="go1.NN (repeatable)")
     ap.add_argument("--plugin", default=os.environ.get(
@@ -828,19 +828,24 @@ def main(argv=None) -> int:
     ap.add_argument("--fixture-dir", default=os.environ.get(
         "GOINSPECT_FIXTURE_DIR", os.path.join(SOURCE_DIR, "build/fixtures/integration")))
     ap.add_argument("--modes", default=",".join(MODES))
-    ap.add_argument("--fixtures", default=None, help="comma-separated (default: all)")
-    ap.add_argument("--cases", default=os.environ.get("GOINSPECT_CASES", ""),
-                    help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/KIND")
+    ap.add_argument("--cases", default=os.environ.get("GOINSPECT_CASES", ""), help=cases_help)
     ap.add_argument("--build", action="store_true",
                     help="run tests/fixtures/build.sh for the toolchain(s) first")
-    ap.add_argument("--dry-run", action="store_true",
-                    help="no plugin: run fixtures and lldb (without the plugin), fake the "
-                         "plugin's answer from the dump, compare")
-    ap.add_argument("--artifacts", default=os.environ.get("GOINSPECT_ARTIFACTS"),
-                    help="keep the files of failing cases here")
+    ap.add_argument("--dry-run", action="store_true", help=dry_run_help)
+    ap.add_argument("--artifacts", default=os.environ.get("GOINSPECT_ARTIFACTS"), help=artifacts_help)
     ap.add_argument("--keep-cores", action="store_true", help="keep cores in --artifacts too")
     ap.add_argument("--max-diffs", type=int, default=25)
     ap.add_argument("-v", "--verbose", action="store_true")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_common_arguments(
+        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/KIND",
+        dry_run_help="no plugin: run fixtures and lldb (without the plugin), fake the "
+                     "plugin's answer from the dump, compare",
+        artifacts_help="keep the files of failing cases here")
+    ap.add_argument("--fixtures", default=None, help="comma-separated (default: all)")
     args = ap.parse_args(argv)
     args.modes = [m for m in args.modes.split(",") if m]
     args.fixtures = args.fixtures.split(",") if args.fixtures else fixture_names()
@@ -852,6 +857,11 @@ def main(argv=None) -> int:
     for m in args.modes:
         if m not in MODES:
             ap.error(f"unknown mode {m}")
+    return run_with_plugin(args, selected)
+
+
+def run_with_plugin(args, selected, runner_class=None) -> int:
+    """run_all with a private copy of args.plugin (checked to exist unless --dry-run)."""
     if not args.dry_run and not os.path.exists(args.plugin):
         print(f"FAIL setup: plugin {args.plugin} not found (GOINSPECT_PLUGIN)")
         print("0 passed, 1 failed")
@@ -865,7 +875,7 @@ def main(argv=None) -> int:
         shutil.copy2(args.plugin, os.path.join(private, os.path.basename(args.plugin)))
         args.plugin = os.path.join(private, os.path.basename(args.plugin))
     try:
-        return run_all(args, selected)
+        return run_all(args, selected, runner_class)
     finally:
         if private:
             shutil.rmtree(private, ignore_errors=True)

@@ -748,24 +748,10 @@ def load_json(path: str) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--toolchain", action="append", type=cg.parse_toolchain, required=True,
-                    help="go1.NN (repeatable)")
-    ap.add_argument("--plugin", default=os.environ.get(
-        "GOINSPECT_PLUGIN", os.path.join(cg.SOURCE_DIR, "build/lldb-plugin/libgoinspect-lldb.so")))
-    ap.add_argument("--fixture-dir", default=os.environ.get(
-        "GOINSPECT_FIXTURE_DIR", os.path.join(cg.SOURCE_DIR, "build/fixtures/integration")))
-    ap.add_argument("--modes", default=",".join(cg.MODES))
-    ap.add_argument("--cases", default=os.environ.get("GOINSPECT_CASES", ""),
-                    help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/ARG")
-    ap.add_argument("--build", action="store_true",
-                    help="run tests/fixtures/build.sh for the toolchain(s) first")
-    ap.add_argument("--dry-run", action="store_true",
-                    help="no plugin: run fixtures and lldb, fake the plugin's answers")
-    ap.add_argument("--artifacts", default=os.environ.get("GOINSPECT_ARTIFACTS"),
-                    help="keep the files of failing cases here (not the cores)")
-    ap.add_argument("--keep-cores", action="store_true", help="keep cores in --artifacts too")
-    ap.add_argument("--max-diffs", type=int, default=25)
-    ap.add_argument("-v", "--verbose", action="store_true")
+    cg.add_common_arguments(
+        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/ARG",
+        dry_run_help="no plugin: run fixtures and lldb, fake the plugin's answers",
+        artifacts_help="keep the files of failing cases here (not the cores)")
     args = ap.parse_args(argv)
     args.modes = [m for m in args.modes.split(",") if m]
     for m in args.modes:
@@ -778,23 +764,7 @@ def main(argv=None) -> int:
     def selected(name):
         return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
 
-    if not args.dry_run and not os.path.exists(args.plugin):
-        print(f"FAIL setup: plugin {args.plugin} not found (GOINSPECT_PLUGIN)")
-        print("0 passed, 1 failed")
-        return 1
-    if args.artifacts:
-        os.makedirs(args.artifacts, exist_ok=True)
-    private = None
-    if not args.dry_run:
-        # A private copy: a rebuild of the plugin during the run must not be half-loaded.
-        private = tempfile.mkdtemp(prefix="goinspect-plugin-")
-        shutil.copy2(args.plugin, os.path.join(private, os.path.basename(args.plugin)))
-        args.plugin = os.path.join(private, os.path.basename(args.plugin))
-    try:
-        return cg.run_all(args, selected, Runner)  # builds the fixtures, runs our cases
-    finally:
-        if private:
-            shutil.rmtree(private, ignore_errors=True)
+    return cg.run_with_plugin(args, selected, Runner)  # builds the fixtures, runs our cases
 
 
 if __name__ == "__main__":
