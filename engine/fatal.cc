@@ -44,6 +44,18 @@ size_t indexOf(const std::vector<Frame>& fs, std::string_view fn) {
   return fs.size();
 }
 
+// When several threads throw at once (both writers of a map see "concurrent map writes"),
+// they take turns on paniclk: the first prints its goroutine and then every other one,
+// and each but the last then waits in dopanic_m for the others; the last crashes. The
+// first to print is the one the runtime's account leads with, so prefer a thread in
+// dopanic_m, then one past it (crash, exit), and last one still queued in startpanic_m
+// (paniclk) or printlock.
+int dyingRank(const std::vector<Frame>& fs) {
+  if (indexOf(fs, "runtime.dopanic_m") < fs.size()) return 0;
+  if (indexOf(fs, "runtime.startpanic_m") < fs.size() || indexOf(fs, "runtime.printlock") < fs.size()) return 2;
+  return 1;
+}
+
 }  // namespace
 
 std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
@@ -56,6 +68,13 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
   for (const M& m : rt.allms()) mOfThread[m.procid] = m.id;
 
   Unwinder unwinder(rt);
+  std::optional<FatalError> best;  // see dyingRank
+  int bestRank = 3;
+  auto consider = [&](FatalError&& f) {
+    int r = dyingRank(f.frames);
+    if (r < bestRank) best = std::move(f), bestRank = r;
+    return r == 0;
+  };
   for (const ThreadContext& t : snap.threads) {
     FatalError f;
     f.tid = t.tid;
@@ -87,7 +106,8 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
           if (!f.message) f.message = "stack overflow";
         }
       }
-      return f;
+      if (consider(std::move(f))) break;
+      continue;
     }
     size_t p = indexOf(f.frames, "runtime.fatalpanic");
     if (p < f.frames.size()) {
@@ -99,10 +119,10 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
           f.thrower = f.frames[i].function;
           break;
         }
-      return f;
+      if (consider(std::move(f))) break;
     }
   }
-  return std::nullopt;
+  return best;
 }
 
 }  // namespace goinspect

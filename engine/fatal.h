@@ -33,8 +33,9 @@ struct FatalError {
   std::vector<Frame> frames;
 };
 
-// The first thread (in the debugger's order) whose frames show a throw or a fatal panic;
-// nullopt when no thread does. Reads only; never throws for a bad thread, it is skipped.
+// The thread whose frames show a throw or a fatal panic; when several do, the one whose
+// account the runtime printed first (see dyingRank in fatal.cc), else the first in the
+// debugger's order; nullopt when no thread shows one. Reads only; never throws for a bad thread, it is skipped.
 std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap);
 
 }  // namespace goinspect
