@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "elf_file.h"
+#include "varint.h"
 
 namespace goinspect {
 
@@ -14,23 +15,6 @@ namespace {
 constexpr std::string_view kMagic = "\xff Go buildinf:";
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kAlign = 16;
-
-// encoding/binary.Uvarint over a bounded span; 0 bytes read on error.
-size_t uvarint(std::span<const uint8_t> b, uint64_t& out) {
-  uint64_t x = 0;
-  unsigned s = 0;
-  for (size_t i = 0; i < b.size() && i < 10; i++) {
-    uint8_t c = b[i];
-    if (c < 0x80) {
-      if (i == 9 && c > 1) return 0;  // overflow
-      out = x | uint64_t{c} << s;
-      return i + 1;
-    }
-    x |= uint64_t{c & 0x7Fu} << s;
-    s += 7;
-  }
-  return 0;
-}
 
 // A varint-length-prefixed string at `pos` in `b`; advances pos. False if it does not fit.
 bool decodeString(std::span<const uint8_t> b, size_t& pos, std::string& out) {

@@ -91,6 +91,19 @@ std::string creatorOf(const GoroutineView& v);
 // Rows of cells, columns padded to their widest cell; the last column is never padded.
 std::string table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& rightAlign);
 
+// go waits, go chans, go leaks (cmd_waits.cc).
+CommandResult cmdWaits(Session& s, const std::vector<std::string>& args);
+CommandResult cmdChans(Session& s, const std::vector<std::string>& args);
+CommandResult cmdLeaks(Session& s, const std::vector<std::string>& args);
+
+// go sched, go threads (cmd_sched.cc); go defers, go panics (cmd_defers.cc).
+CommandResult cmdSched(Session& s, const std::vector<std::string>& args);
+CommandResult cmdThreads(Session& s, const std::vector<std::string>& args);
+CommandResult cmdDefers(Session& s, const std::vector<std::string>& args);
+CommandResult cmdPanics(Session& s, const std::vector<std::string>& args);
+struct Cause;
+nlohmann::json causeJsonForInfo(const Cause& c);
+
 // go stacks (cmd_stacks.cc), and the fatal error as go info and go stacks show it.
 CommandResult cmdStacks(Session& s, const std::vector<std::string>& args);
 nlohmann::json fatalJson(const FatalError& f);

@@ -9,6 +9,7 @@
 
 #include "command_util.h"
 #include "fatal.h"
+#include "panics.h"
 #include "recursion.h"
 #include "stacks.h"
 #include "report.h"
@@ -83,9 +84,41 @@ const char* const kNotStarted =
 const std::vector<OptSpec> kGoroutineOpts = {
     {"--state", true},  {"--match", true},  {"--user", false},  {"--runtime", false},
     {"--group-by", true}, {"--limit", true}, {"--frames", true}, {"--json", false},
-    {"--output", true}, {"--recursion", false}};
+    {"--output", true}, {"--recursion", false}, {"--label", true}};
 
-bool matches(const GoroutineView& v, const Parsed& p) {
+// Every value given to a repeatable option (parse keeps only the last): walks the words the
+// way parse does, so an option's value is never taken for an option.
+std::vector<std::string> allValues(const std::vector<std::string>& args, const std::vector<OptSpec>& specs,
+                                   const std::string& name) {
+  std::vector<std::string> out;
+  for (size_t i = 1; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (a.size() <= 2 || !a.starts_with("--")) continue;
+    auto eq = a.find('=');
+    std::string n = a.substr(0, eq);
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptSpec& s) { return s.name == n; });
+    if (spec == specs.end() || !spec->takesValue) continue;
+    std::string value = eq != std::string::npos ? a.substr(eq + 1) : i + 1 < args.size() ? args[++i] : "";
+    if (n == name) out.push_back(value);
+  }
+  return out;
+}
+
+// --label KEY or KEY=VALUE: the goroutine has the pprof label KEY (with exactly VALUE).
+struct LabelFilter {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+bool hasLabel(const GoroutineView& v, const LabelFilter& f) {
+  for (const auto& [k, val] : v.labels)
+    if (k == f.key) return !f.value || val == *f.value;
+  return false;
+}
+
+bool matches(const GoroutineView& v, const Parsed& p, const std::vector<LabelFilter>& labels) {
+  for (const LabelFilter& f : labels)
+    if (!hasLabel(v, f)) return false;
   if (p.has("--state")) {
     std::string want = lower(p.get("--state"));
     if (lower(v.status) != want && lower(v.waitReason) != want &&
@@ -173,13 +206,21 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
     throw Error("--group-by takes state, location, creator or stack");
   if (p.has("--user") && p.has("--runtime")) throw Error("--user and --runtime exclude each other");
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : SIZE_MAX;
+  std::vector<LabelFilter> labelFilters;
+  for (const std::string& l : allValues(args, kGoroutineOpts, "--label")) {
+    auto eq = l.find('=');
+    LabelFilter f{l.substr(0, eq), std::nullopt};
+    if (eq != std::string::npos) f.value = l.substr(eq + 1);
+    if (f.key.empty()) throw Error("--label takes KEY or KEY=VALUE");
+    labelFilters.push_back(std::move(f));
+  }
   const Snapshot& snap = s.snapshot();
 
   if (snap.allgsLen == 0 && !p.has("--json"))
     return deliver(p, kNotStarted, "nothing");
   std::vector<const GoroutineView*> sel;
   for (const auto& v : snap.goroutines)
-    if (matches(v, p)) sel.push_back(&v);
+    if (matches(v, p, labelFilters)) sel.push_back(&v);
   size_t matched = sel.size();
   bool filtered = matched != snap.goroutines.size();
 
@@ -249,6 +290,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   for (const auto* v : sel) {
     std::string state = v->stateText();
     if (v->lockedToThread) state += " (locked)";
+    if (!v->labels.empty()) state += " " + labelsText(v->labels);
     rows.push_back({std::to_string(v->g.goid), state,
                     v->waitMinutes && *v->waitMinutes > 0 ? fmt::format("{}m", *v->waitMinutes) : "",
                     threadOf(*v), fmt::format("{}/{}", bytesShort(v->usedBytes()), bytesShort(v->sizeBytes())),
@@ -405,7 +447,8 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
   auto maxstack = rt.maxstacksize();
   size_t nm = rt.allms().size();
   size_t np = rt.numPs();
-  std::optional<FatalError> fatal = findFatal(rt, snap);
+  Cause cause = findCause(rt, snap);
+  const std::optional<FatalError>& fatal = cause.fatal;
   if (p.has("--json")) {
     json j = {{"go_version", snap.goVersion},
               {"goos", prog.goos()},
@@ -418,7 +461,8 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
               {"ms", nm},
               {"ps", np},
               {"max_stack_bytes", maxstack ? json(*maxstack) : json(nullptr)},
-              {"fatal", fatal ? fatalJson(*fatal) : json(nullptr)}};
+              {"fatal", fatal ? fatalJson(*fatal) : json(nullptr)},
+              {"cause", causeJsonForInfo(cause)}};
     return deliver(p, dumpJson(j), "info");
   }
   std::vector<const GoroutineView*> all;
@@ -433,7 +477,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
       {"Ms (threads)", std::to_string(nm)},
       {"Ps", std::to_string(np)},
       {"max stack size", maxstack ? fmt::format("{} bytes (runtime.maxstacksize)", *maxstack) : "unknown"}};
-  if (fatal) rows.push_back({"died of", fatalText(*fatal)});
+  if (cause.kind != "none") rows.push_back({"died of", cause.text()});
   std::string out = table(rows, {false, false});
   for (const auto& e : snap.errors) out += "error: " + e + "\n";
   return deliver(p, out, "info");
@@ -446,15 +490,18 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
 const std::vector<CommandSpec>& commandTable() {
   static const std::vector<CommandSpec> table = {
       {"goroutines", "List goroutines: state, wait, thread, stack use, user location, creator.",
-       "go goroutines [--state S] [--match TEXT] [--user|--runtime] [--recursion] [--group-by state|location|creator|stack] "
-       "[--limit N] [--frames N|all] [--json] [--output FILE]",
-       "One line per live goroutine: id, state (the runtime's wait reason for a waiting goroutine),\n"
-       "minutes waited where the runtime knows, M and debugger thread when on one, stack used/size,\n"
-       "the first frame in user code and the creation site.\n"
+       "go goroutines [--state S] [--match TEXT] [--label KEY[=VALUE]]... [--user|--runtime] [--recursion] "
+       "[--group-by state|location|creator|stack] [--limit N] [--frames N|all] [--json] [--output FILE]",
+       "One line per live goroutine: id, state (the runtime's wait reason for a waiting goroutine)\n"
+       "followed by its pprof labels as Go 1.27's traceback prints them ({k: v, ...}), minutes\n"
+       "waited where the runtime knows, M and debugger thread when on one, stack used/size, the\n"
+       "first frame in user code and the creation site.\n"
        "\n"
        "  --state S          only goroutines whose status or wait reason is S (or contains S):\n"
        "                     running, runnable, syscall, waiting, 'chan receive', 'sync.Mutex.Lock', ...\n"
        "  --match TEXT       only goroutines with TEXT in any frame's function or file:line\n"
+       "  --label KEY[=VAL]  only goroutines with the pprof label KEY (set to exactly VAL); repeat it\n"
+       "                     to require several labels\n"
        "  --user             only user goroutines (not started by the runtime itself)\n"
        "  --runtime          only the runtime's own goroutines\n"
        "  --recursion        only goroutines whose stack repeats a call cycle (see 'go stacks')\n"
@@ -462,7 +509,8 @@ const std::vector<CommandSpec>& commandTable() {
        "                     + creator): one entry per group, largest first, with every group counted\n"
        "  --limit N          show at most N goroutines (or N groups)\n"
        "  --frames N|all     with --json: frames per goroutine (default: the first user frame only)\n"
-       "  --json             JSON: {\"go_version\", \"goroutines\": [{\"id\", \"gp\", \"status\", \"wait_reason\", ...}]}\n"
+       "  --json             JSON: {\"go_version\", \"goroutines\": [{\"id\", \"gp\", \"status\", \"wait_reason\",\n"
+       "                     \"labels\": {\"k\": \"v\"}, ...}]}\n"
        "  --output FILE      write the result to FILE instead of the terminal\n"},
       {"bt", "Backtrace of one goroutine (or all), every logical frame as the runtime prints it.",
        "go bt ID|all [--frames N] [--json] [--output FILE]",
@@ -504,6 +552,100 @@ const std::vector<CommandSpec>& commandTable() {
        "  --json             JSON: {\"max_stack_bytes\", \"goroutines\": [...], \"system_stacks\",\n"
        "                     \"histogram\", \"totals\", \"overflow\", \"fatal\"}\n"
        "  --output FILE      write the result to FILE\n"},
+      {"waits", "What each blocked goroutine waits on: channel, sync object, timer, fd, syscall; deadlocks.",
+       "go waits [ID...] [--system] [--limit N] [--dot] [--json] [--output FILE]",
+       "Every blocked goroutine (or the ones named) and exactly what it waits on, read from the\n"
+       "runtime's own wait structures: the channel (address, element type, len/cap, closed, every\n"
+       "goroutine queued to send or receive and this one's place in the queue; a select lists each\n"
+       "case), the sync.Mutex / RWMutex side / WaitGroup / Cond and every goroutine asleep on it\n"
+       "(the runtime's semaphore table), when a sleeping goroutine wakes, the file descriptor of a\n"
+       "network wait, the thread of a goroutine in a system call. First a summary and the deadlock\n"
+       "verdict: whether every goroutine is blocked with nothing left to wake it (proven, as the\n"
+       "runtime's own \"all goroutines are asleep\"), and the wait-for cycles among goroutines\n"
+       "(goroutine A waits on an object only B references, B on one only A references).\n"
+       "\n"
+       "  --system           include the runtime's own goroutines (GC workers, finalizers, ...)\n"
+       "  --limit N          goroutines shown in text (default 100)\n"
+       "  --dot              Graphviz DOT: goroutines grouped by stack (one node per group, with a\n"
+       "                     count) pointing at the channels and sync objects they wait on\n"
+       "  --json             JSON: {\"deadlock\": null or {\"all_blocked\", \"proven\", \"cycles\",\n"
+       "                     \"why\"}, \"goroutines\": [{\"id\", \"wait_reason\", \"blocked_on\": [...]}]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"chans", "Every channel with goroutines queued on it, most waiters first.",
+       "go chans [--limit N] [--json] [--output FILE]",
+       "One line per channel that has a goroutine waiting to send or receive: address, element\n"
+       "type, len/cap, closed, and the ids of the waiting senders and receivers in queue order.\n"
+       "\n"
+       "  --limit N          channels shown in text (default 50)\n"
+       "  --json             JSON: {\"chans\": [{\"address\", \"elem_type\", \"cap\", \"len\",\n"
+       "                     \"closed\", \"senders\", \"receivers\"}]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"leaks", "Blocked goroutines grouped by stack, wait and creator; the groups that look leaked first.",
+       "go leaks [--min N] [--limit N] [--json] [--output FILE]",
+       "Blocked user goroutines grouped by everything that makes them alike: every frame, the wait\n"
+       "reason, the go statement that created them and their pprof labels. Each group has its size,\n"
+       "the range of minutes waited, the object its goroutines share or how many distinct ones they\n"
+       "wait on, and a verdict: LEAK when nothing the data shows can wake them (each waits alone\n"
+       "on its own channel, a nil channel, select {}, or the runtime's leak detector said so).\n"
+       "Leaked groups first, then by size.\n"
+       "\n"
+       "  --min N            leave out groups smaller than N (default 1)\n"
+       "  --limit N          groups shown in text (default 20)\n"
+       "  --json             JSON: {\"groups\": [{\"count\", \"wait_reason\", \"frames\", \"created_by\",\n"
+       "                     \"labels\", \"wait_minutes\", \"goroutines\", \"leak\", \"why\", \"shared\",\n"
+       "                     \"objects\"}]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"defers", "Deferred calls still pending, in the order they would run: _defer records and open-coded.",
+       "go defers ID|all [--system] [--json] [--output FILE]",
+       "For each goroutine (or the one named), every deferred call that has not run yet, in the\n"
+       "order it would run (innermost frame first, the last 'defer' of a frame first), with the\n"
+       "frame it belongs to: heap- and stack-allocated _defer records (the function, the 'defer'\n"
+       "statement's file:line and pc, the frame's sp), range-over-func defers, and open-coded\n"
+       "defers (the compiler's inline defers, most defers since Go 1.14: the frame's deferBits and\n"
+       "closure slots, found through its FUNCDATA_OpenCodedDeferInfo). A frame holding many pending\n"
+       "records is flagged: a 'defer' inside a loop piles them up until the function returns.\n"
+       "'all' lists only goroutines with something pending.\n"
+       "\n"
+       "  --system           with 'all': include the runtime's own goroutines\n"
+       "  --json             JSON: {\"goroutines\": [{\"id\", \"defers\": [{\"function\", \"kind\" (heap|stack|\n"
+       "                     open-coded|rangefunc), \"frame\", \"frame_index\", \"frame_sp\", \"defer_pc\",\n"
+       "                     \"defer_file\", \"defer_line\", \"record\"}], \"warnings\"}]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"panics", "Panics in flight per goroutine (value, recovered, Goexit), and what killed the process.",
+       "go panics [ID...] [--json] [--output FILE]",
+       "First the cause of death, in one line, for a core or a process stopped at its end: an\n"
+       "unrecovered panic (its value), a fatal runtime error (the message, the function that threw,\n"
+       "its goroutine and thread) or a signal in code that could not turn it into a panic (the\n"
+       "signal, the thread, the pc and fault address). Then every goroutine with a panic in flight\n"
+       "(g._panic), oldest first as the runtime prints them: the value's dynamic type and text\n"
+       "(strings, errors and runtime errors where the memory says it), recovered or not, Goexit,\n"
+       "and the deferred call the panic is running.\n"
+       "\n"
+       "  --json             JSON: {\"cause\": {\"kind\" (panic|fatal|signal|none), \"message\",\n"
+       "                     \"goroutine\", \"m\", \"thread\", \"signal\", \"function\"}, \"goroutines\":\n"
+       "                     [{\"id\", \"panics\": [{\"type\", \"value\", \"recovered\", \"goexit\",\n"
+       "                     \"running_defer\"}]}]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"sched", "The scheduler as GODEBUG=scheddetail=1 prints it: Ps, Ms, run queues, GC phase.",
+       "go sched [--json] [--output FILE]",
+       "The runtime's scheduler, from a core or a stopped process, with the counters and names of\n"
+       "the runtime's own schedtrace: GOMAXPROCS, idle Ps, Ms (threads) idle and spinning, the\n"
+       "global run queue, the GC phase and whether the world is stopped; each P (status, its M,\n"
+       "local run queue with goroutine ids, runnext, timers, cached dead gs); each M (OS thread id\n"
+       "and debugger thread, its P, current goroutine, locked goroutine, spinning, blocked on a\n"
+       "note, in a syscall or cgo call, and the runtime's mallocing/throwing/locks/preemptoff).\n"
+       "\n"
+       "  --json             JSON: {\"procs\", \"idleprocs\", \"threads\", ..., \"ps\": [...], \"ms\": [...]}\n"
+       "  --output FILE      write the result to FILE\n"},
+      {"threads", "Each OS thread the debugger shows, with its M, P and goroutine.",
+       "go threads [--json] [--output FILE]",
+       "One line per debugger thread: its number and OS thread id, the M it is (m.procid), the M's P\n"
+       "and current goroutine, which stack the thread is on (the goroutine's, g0 or gsignal), and\n"
+       "the function at its pc, so the right thread can be picked with the debugger's own commands.\n"
+       "\n"
+       "  --json             JSON: {\"threads\": [{\"index\", \"tid\", \"m\", \"p\", \"goroutine\", \"lockedg\",\n"
+       "                     \"stack\", \"pc\", \"function\", \"in_syscall\", \"incgo\", \"spinning\"}]}\n"
+       "  --output FILE      write the result to FILE\n"},
       {"info", "The Go program: version, GOMAXPROCS, goroutines by state, Ms, Ps, max stack.",
        "go info [--json] [--output FILE]",
        "Go version and GOOS/GOARCH (from the binary's build info), where runtime layouts came\n"
@@ -524,6 +666,13 @@ CommandResult runCommand(Session& session, const std::vector<std::string>& args)
     if (c == "info") return cmdInfo(session, args);
     if (c == "frames") return cmdFrames(session, args);
     if (c == "stacks") return cmdStacks(session, args);
+    if (c == "waits") return cmdWaits(session, args);
+    if (c == "chans") return cmdChans(session, args);
+    if (c == "leaks") return cmdLeaks(session, args);
+    if (c == "defers") return cmdDefers(session, args);
+    if (c == "panics") return cmdPanics(session, args);
+    if (c == "sched") return cmdSched(session, args);
+    if (c == "threads") return cmdThreads(session, args);
     throw Error(fmt::format("unknown command 'go {}'; 'help go' lists the commands", c));
   } catch (const std::exception& e) {
     r.ok = false;

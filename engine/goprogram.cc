@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,7 +64,30 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
 const ElfSection* GoProgram::pclntabSection() const {
   // PIE builds before Go 1.26 keep it in the relro data.
   if (const ElfSection* s = elf_->section(".gopclntab")) return s;
-  return elf_->section(".data.rel.ro.gopclntab");
+  if (const ElfSection* s = elf_->section(".data.rel.ro.gopclntab")) return s;
+  if (pclnInside_) return &*pclnInside_;
+  // Externally linked (cgo) PIE before Go 1.26 has no section of its own: the table sits
+  // inside the read-only data, found by runtime.pcheader or by its header (magic
+  // 0xfffffff1, two zero pads, minLC 1, pointer size 8).
+  static const uint8_t kHeader[] = {0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8};
+  auto inside = [&](const ElfSection& sec, uint64_t addr) {
+    ElfSection t = sec;
+    t.name = sec.name + " (pclntab)";
+    t.addr = addr;
+    t.data = sec.data.subspan(addr - sec.addr);
+    t.size = t.data.size();
+    pclnInside_ = t;
+    return &*pclnInside_;
+  };
+  auto sym = elf_->symbol("runtime.pcheader");
+  for (const ElfSection& sec : elf_->sections()) {
+    if (sec.data.empty() || !(sec.flags & 2 /*SHF_ALLOC*/) || (sec.flags & 4 /*SHF_EXECINSTR*/)) continue;
+    if (sym && *sym >= sec.addr && *sym - sec.addr < sec.data.size()) return inside(sec, *sym);
+    if (sym) continue;
+    for (size_t i = 0; i + sizeof kHeader <= sec.data.size(); i += 8)
+      if (std::equal(std::begin(kHeader), std::end(kHeader), sec.data.begin() + i)) return inside(sec, sec.addr + i);
+  }
+  return nullptr;
 }
 
 void GoProgram::locateModuledata(Memory& mem) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,13 @@ class GoProgram {
 
   // A field offset that must exist; throws Error naming the type and field.
   uint64_t off(std::string_view type, std::string_view path) const;
+  // The first of several paths this release has (a field renamed or wrapped between
+  // releases: "c.maybeTraceablePtr.vu" on 1.26+, "c" before).
+  std::optional<uint64_t> offOpt(std::string_view type, std::initializer_list<std::string_view> paths) const {
+    for (auto p : paths)
+      if (auto o = layouts_->offset(type, p)) return o;
+    return std::nullopt;
+  }
   std::optional<uint64_t> offOpt(std::string_view type, std::string_view path) const {
     return layouts_->offset(type, path);
   }
@@ -70,6 +78,7 @@ class GoProgram {
   GoProgram() = default;
   void locateModuledata(Memory& mem);
   const ElfSection* pclntabSection() const;
+  mutable std::optional<ElfSection> pclnInside_;  // a table inside another section (cgo PIE)
   void resolveFuncIDs();
 
   Target* target_ = nullptr;

@@ -58,10 +58,11 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
       snap.errors.push_back(err);
     }
   }
-  int64_t now = rt.nowEstimate(gs);
+  int64_t now = snap.now = rt.nowEstimate(gs);
   uint64_t runtimeMain = prog.funcAddr("runtime.main");
 
   Unwinder unwinder(rt);
+  LabelReader labels(prog, rt.mem());
   snap.goroutines.reserve(gs.size());
   for (const G& g : gs) {
     GoroutineView v;
@@ -85,6 +86,7 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
         }
       }
     }
+    if (g.labels) v.labels = labels.read(g.labels);
     v.bt = unwinder.unwind(g, thread);
     v.createdBy = unwinder.createdBy(g);
     v.user.resize(v.bt.frames.size());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "labels.h"
 #include "unwind.h"
 
 namespace goinspect {
@@ -30,6 +31,8 @@ struct GoroutineView {
   std::vector<bool> user;   // per frame: in the user's code (not GOROOT, not runtime.*)
   bool userFrame(size_t k) const { return k < user.size() && user[k]; }
   bool system = false;      // a runtime goroutine (runtime.isSystemGoroutine's rule)
+  // pprof labels (g.labels), sorted by key as the runtime prints them; empty if none.
+  std::vector<std::pair<std::string, std::string>> labels;
 
   // What the runtime prints between the brackets of "goroutine N [...]".
   std::string stateText() const { return waitReason.empty() ? status : waitReason; }
@@ -48,6 +51,7 @@ struct Snapshot {
   size_t deadWithStack = 0;
   uint64_t deadStackBytes = 0;
   std::vector<ThreadContext> threads;  // every thread whose registers the debugger gave
+  int64_t now = 0;          // the target's nanotime as Runtime::nowEstimate has it (0: unknown)
 };
 
 class Target;

@@ -28,6 +28,9 @@ class Memory {
 
   // Exactly n bytes at addr, or false.
   bool read(uint64_t addr, void* buf, size_t n);
+  // The same, past the page cache: for a sweep over memory read once (every stack), which
+  // would only push out the pages worth keeping.
+  bool readOnce(uint64_t addr, void* buf, size_t n) { return n == 0 || readTarget(addr, buf, n); }
 
   template <typename T>
   std::optional<T> get(uint64_t addr) {

@@ -322,6 +322,14 @@ std::optional<uint32_t> PcLnTab::funcdataOffset(const Func& f, uint32_t idx) con
   return off;
 }
 
+std::span<const uint8_t> PcLnTab::funcdata(const Func& f, uint32_t idx, uint64_t size) const {
+  auto off = funcdataOffset(f, idx);
+  if (!off || !impl_->reader) return {};
+  for (uint64_t n = size; n > 0; n /= 2)  // a short read near the end of the section
+    if (auto b = impl_->reader(impl_->gofunc + *off, n); !b.empty()) return b;
+  return {};
+}
+
 std::vector<LogicalFrame> PcLnTab::expand(const Func& f, uint64_t pc) const {
   const Impl& m = *impl_;
   std::vector<LogicalFrame> out;

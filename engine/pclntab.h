@@ -95,6 +95,10 @@ class PcLnTab {
   // funcdata[idx] as an offset from moduledata.gofunc; nullopt if absent (^uint32(0)).
   std::optional<uint32_t> funcdataOffset(const Func& f, uint32_t idx) const;
 
+  // Up to `size` bytes of funcdata[idx] (fewer at the end of the section); empty if the
+  // function has none or the static data is not available.
+  std::span<const uint8_t> funcdata(const Func& f, uint32_t idx, uint64_t size) const;
+
   // Every logical frame at pc, innermost first, ending with the physical function, the way
   // runtime.newInlineUnwinder walks funcdata InlTree + pcdata InlTreeIndex.
   // Requires: f == findFunc(pc). `pc` is the pc to look up (already pc-1 for return addresses).

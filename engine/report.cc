@@ -63,6 +63,14 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
   fmt::format_to(o, ", \"locked_to_thread\": {}, \"m\": {}, \"thread_id\": {}, \"system\": {}",
                  v.lockedToThread, v.mId ? std::to_string(*v.mId) : "null",
                  v.threadId ? std::to_string(*v.threadId) : "null", v.system);
+  out += ", \"labels\": {";
+  for (size_t i = 0; i < v.labels.size(); i++) {
+    if (i) out += ", ";
+    appendString(out, validUtf8(v.labels[i].first));
+    out += ": ";
+    appendString(out, validUtf8(v.labels[i].second));
+  }
+  out += "}";
   fmt::format_to(o,
                  ", \"stack\": {{\"lo\": \"{:#x}\", \"hi\": \"{:#x}\", \"sp\": \"{:#x}\", \"used_bytes\": {}, "
                  "\"size_bytes\": {}}}, \"frames\": [",
@@ -149,6 +157,8 @@ std::string backtraceText(const GoroutineView& v) {
   if (v.waitMinutes && *v.waitMinutes > 0) out += fmt::format(", {} minutes", *v.waitMinutes);
   if (v.lockedToThread) out += ", locked to thread";
   out += "]";
+  // pprof labels where Go 1.27 prints them: "[chan receive] {k: v, note: "a b"}:".
+  if (!v.labels.empty()) out += " " + labelsText(v.labels);
   if (v.mId) out += fmt::format(" m={}", *v.mId);
   if (v.threadIndex) out += fmt::format(" thread #{} (tid {})", *v.threadIndex, *v.threadId);
   out += ":\n";

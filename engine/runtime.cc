@@ -36,6 +36,7 @@ Runtime::Runtime(GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
   go_.parentGoid = prog.offOpt(T, "parentGoid");
   go_.panicp = prog.offOpt(T, "_panic");
   go_.deferp = prog.offOpt(T, "_defer");
+  go_.labels = prog.offOpt(T, "labels");
 
   const Layouts& lay = prog.layouts();
   if (auto c = lay.constant("runtime._Gdead")) dead_ = static_cast<uint32_t>(*c);
@@ -65,11 +66,13 @@ void Runtime::checkTableLayouts() {
   if (g->startpc != prog_.funcAddr("runtime.main"))
     fail(fmt::format("goroutine 1's start pc {:#x} is not runtime.main", g->startpc));
   if (!prog_.findFunc(g->gopc)) fail(fmt::format("goroutine 1's creation pc {:#x} is not in Go code", g->gopc));
-  // Every M's g0 is a goid-0 g with a stack, and its curg (if any) is in allgs.
+  // Every M's g0 is a goid-0 g with a stack (none yet for a cgo extra M's, made for C
+  // threads that have not called into Go), and its curg (if any) is in allgs.
   std::unordered_set<uint64_t> known(gs.begin(), gs.end());
   for (const M& m : allms()) {
     auto g0 = readG(m.g0, &err);
-    if (!g0 || g0->goid != 0 || g0->stackHi <= g0->stackLo)
+    bool noStack = g0 && g0->stackHi == 0 && g0->stackLo == 0;
+    if (!g0 || g0->goid != 0 || (g0->stackHi <= g0->stackLo && !noStack))
       fail(fmt::format("m{}'s g0 at {:#x} does not read as a system goroutine", m.id, m.g0));
     if (m.curg && !known.count(m.curg)) fail(fmt::format("m{}'s curg {:#x} is not in allgs", m.id, m.curg));
   }
@@ -134,6 +137,7 @@ std::optional<G> Runtime::readG(uint64_t gp, std::string* err) {
   if (go_.parentGoid) at(g.parentGoid, *go_.parentGoid);
   if (go_.panicp) at(g.panicp, *go_.panicp);
   if (go_.deferp) at(g.deferp, *go_.deferp);
+  if (go_.labels) at(g.labels, *go_.labels);
   if (g.status > 64 || g.goid < 0) {
     if (err) *err = fmt::format("g at {:#x} looks corrupt (status {}, goid {})", gp, st, g.goid);
     return std::nullopt;
@@ -224,6 +228,21 @@ bool Runtime::isDead(uint32_t status) const {
   return status == dead_ || status == deadextra_;
 }
 
+std::optional<int64_t> Runtime::readInt(uint64_t base, std::string_view type,
+                                        std::initializer_list<std::string_view> paths) {
+  for (auto path : paths) {
+    auto f = prog_.layouts().field(type, path);
+    if (!f) continue;
+    uint64_t v = 0;
+    if (f->size == 0 || f->size > 8 || !mem_.read(base + f->offset, &v, f->size)) return std::nullopt;
+    // int32, atomic.Int32 and the like are signed; uint32, bool, uintptr are not.
+    bool isSigned = f->type.starts_with("int") || f->type.find(".Int") != std::string::npos;
+    if (isSigned && f->size < 8 && (v >> (8 * f->size - 1)) & 1) v |= ~0ull << (8 * f->size);
+    return static_cast<int64_t>(v);
+  }
+  return std::nullopt;
+}
+
 std::optional<int64_t> Runtime::gomaxprocs() {
   auto a = prog_.global("runtime.gomaxprocs");
   // Without the symbol (stripped): procresize keeps len(allp) == gomaxprocs.
@@ -271,11 +290,32 @@ size_t Runtime::numPs() {
 }
 
 int64_t Runtime::nowEstimate(const std::vector<G>& gs) {
+  // A live process on this machine: its nanotime() is our CLOCK_MONOTONIC.
+  if (auto now = mem_.target().monotonicNow()) return *now;
+  // Otherwise the newest time the runtime wrote down: a goroutine's waitsince, the last
+  // netpoll, the start of the last GC and its end, when sysmon last looked at each P.
   int64_t now = 0;
+  auto see = [&](std::optional<uint64_t> v) {
+    if (v && *v < (1ull << 62)) now = std::max(now, static_cast<int64_t>(*v));
+  };
   for (const G& g : gs) now = std::max(now, g.waitsince);
   if (auto s = prog_.global("runtime.sched"))
-    if (auto o = prog_.offOpt("runtime.schedt", "lastpoll"))
-      if (auto v = mem_.u64(*s + *o)) now = std::max(now, static_cast<int64_t>(*v));
+    if (auto o = prog_.offOpt("runtime.schedt", "lastpoll")) see(mem_.u64(*s + *o));
+  if (auto w = prog_.global("runtime.work"))
+    if (auto o = prog_.offOpt("runtime.workType", "tstart")) see(mem_.u64(*w + *o));
+  if (auto m = prog_.global("runtime.memstats"))
+    if (auto o = prog_.offOpt("runtime.mstats", "last_gc_nanotime")) see(mem_.u64(*m + *o));
+  auto allp = prog_.global("runtime.allp");
+  auto schedwhen = prog_.offOpt("runtime.p", "sysmontick.schedwhen");
+  auto syscallwhen = prog_.offOpt("runtime.p", "sysmontick.syscallwhen");
+  if (allp && schedwhen && syscallwhen) {
+    auto ptr = mem_.u64(*allp), len = mem_.u64(*allp + 8);
+    for (uint64_t i = 0; ptr && len && i < *len && i < 4096; i++)
+      if (auto pp = mem_.u64(*ptr + 8 * i); pp && *pp) {
+        see(mem_.u64(*pp + *schedwhen));
+        see(mem_.u64(*pp + *syscallwhen));
+      }
+  }
   return now;
 }
 

@@ -37,6 +37,7 @@ struct G {
   uint64_t startpc = 0;
   int64_t parentGoid = 0;
   uint64_t panicp = 0, deferp = 0;
+  uint64_t labels = 0;   // unsafe.Pointer to a runtime/pprof labelMap, 0 if none (labels.h)
 };
 
 // The fields of a runtime.m that the engine uses.
@@ -82,6 +83,11 @@ class Runtime {
   bool isDead(uint32_t status) const;
   uint32_t leakedStatus() const { return leaked_; }
 
+  // An integer or bool field of a structure at `base`, read at its own size (1, 2, 4 or 8
+  // bytes; signed where its type is), by the first of `paths` this release has. nullopt if
+  // no path exists or the memory is unreadable.
+  std::optional<int64_t> readInt(uint64_t base, std::string_view type, std::initializer_list<std::string_view> paths);
+
   std::optional<int64_t> gomaxprocs();
   std::optional<uint64_t> maxstacksize();
   // runtime.maxstackceiling: the hard cap newstack also checks (maxstacksize at start-up).
@@ -103,7 +109,7 @@ class Runtime {
   struct GOffsets {
     uint64_t goid, status, waitreason, waitsince, stackLo, stackHi, stackguard0, schedSp, schedPc,
         schedBp, syscallsp, syscallpc, m, lockedm, gopc, startpc;
-    std::optional<uint64_t> syscallbp, parentGoid, panicp, deferp;
+    std::optional<uint64_t> syscallbp, parentGoid, panicp, deferp, labels;
   } go_{};
   std::optional<std::vector<M>> ms_;
   std::unordered_map<uint64_t, size_t> msByAddr_;  // m address → index in ms_

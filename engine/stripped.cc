@@ -1,6 +1,7 @@
 #include "stripped.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
 #include <vector>
 
@@ -123,6 +124,45 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
     }
   }
 
+  // sched: mnext - nmfreed (mcount) is the length of the allm list; the idle lists are empty
+  // exactly when their counts are zero; flags are 0 or 1, counts within mcount and allp. A
+  // code reference lands on a field, not on the struct, so each field checkdead touches is
+  // tried as the one referenced.
+  if (auto allm = found.find("runtime.allm"); allm != found.end() && mNext) {
+    int64_t nm = 0;
+    std::unordered_set<uint64_t> seen;
+    for (uint64_t mp = mem.u64(allm->second.first).value_or(0); mp && seen.insert(mp).second && nm < 100000;
+         mp = mem.u64(mp + *mNext).value_or(0))
+      nm++;
+    uint64_t nps = 0;
+    if (auto ap = found.find("runtime.allp"); ap != found.end()) nps = mem.u64(ap->second.first + 8).value_or(0);
+    const char* T = "runtime.schedt";
+    auto off = [&](const char* f) { return lay.offset(T, f); };
+    auto mnext = off("mnext"), nmfreed = off("nmfreed"), nmidle = off("nmidle"), npidle = off("npidle"),
+         midle = off("midle"), pidle = off("pidle"), nmspinning = off("nmspinning");
+    auto size = lay.size(T);
+    auto fits = [&](uint64_t s) {
+      auto a = mem.u64(s + *mnext), b = mem.u64(s + *nmfreed);
+      auto idle = mem.u32(s + *nmidle), pidles = mem.u32(s + *npidle), spin = mem.u32(s + *nmspinning);
+      auto ml = mem.u64(s + *midle), pl = mem.u64(s + *pidle);
+      if (!a || !b || !idle || !pidles || !spin || !ml || !pl) return false;
+      if (*a < 1 || *a < *b || static_cast<int64_t>(*a - *b) != nm) return false;
+      if (*idle > static_cast<uint64_t>(nm) || *spin > static_cast<uint64_t>(nm) || (nps && *pidles > nps)) return false;
+      if ((*idle == 0) != (*ml == 0) || (*pidles == 0) != (*pl == 0)) return false;
+      for (const char* flag : {"gcwaiting", "sysmonwait", "needspinning"})
+        if (auto o = off(flag); o && mem.u32(s + *o).value_or(2) > 1) return false;
+      return true;
+    };
+    std::set<uint64_t> candidates;
+    if (mnext && nmfreed && nmidle && npidle && midle && pidle && nmspinning && size) {
+      for (const char* fn : {"runtime.checkdead", "runtime.mcount", "runtime.schedtrace"})
+        for (uint64_t x : dataRefs(prog, fn))
+          for (const char* f : {"lock", "midle", "nmidle", "nmidlelocked", "mnext", "nmsys", "nmfreed", "npidle"})
+            if (auto o = off(f); o && x >= *o && fits(x - *o)) candidates.insert(x - *o);
+    }
+    if (candidates.size() == 1) found["runtime.sched"] = {*candidates.begin(), *size};
+  }
+
   // maxstacksize: newstack compares against it first, then maxstackceiling.
   for (uint64_t x : dataRefs(prog, "runtime.newstack")) {
     auto v = mem.u64(x);
@@ -173,5 +213,7 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
   }
   return found;
 }
+
+std::vector<uint64_t> codeDataRefs(const GoProgram& prog, std::string_view func) { return dataRefs(prog, func); }
 
 }  // namespace goinspect

@@ -14,14 +14,20 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "goprogram.h"
 
 namespace goinspect {
 
 // Runtime addresses and sizes of the globals it can find: runtime.allgs, runtime.allglen,
-// runtime.allm, runtime.allp, runtime.maxstacksize, runtime.memstats, runtime.gStatusStrings,
+// runtime.allm, runtime.allp, runtime.sched, runtime.maxstacksize, runtime.memstats, runtime.gStatusStrings,
 // runtime.waitReasonStrings. Missing entries could not be found or validated.
 std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoProgram& prog, Memory& mem);
+
+// The data addresses (runtime) that `func`'s code may reference, in code order: candidates,
+// for a caller that can check each by the shape of what it finds there.
+std::vector<uint64_t> codeDataRefs(const GoProgram& prog, std::string_view func);
 
 }  // namespace goinspect

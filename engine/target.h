@@ -54,6 +54,10 @@ class Target {
   // A key that changes whenever the target may have changed (the process ran). Caches
   // keyed on it are dropped when it changes. Cores never change.
   virtual uint64_t stopId() = 0;
+
+  // The target's CLOCK_MONOTONIC now, which is the Go runtime's nanotime(): known for a live
+  // process on this machine, nullopt for a core or a remote process.
+  virtual std::optional<int64_t> monotonicNow() { return std::nullopt; }
 };
 
 }  // namespace goinspect

@@ -197,6 +197,9 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
     fr.fp = fr.sp + static_cast<uint64_t>(d) + 8;
     uint8_t flag = fn->flag;
     if ((isSyscall && innermost) || (fn->funcID == ids.cgocallback)) flag &= ~kFuncFlagSPWrite;
+    // The runtime's jump over systemstack: the frame continues at curg.sched.sp and is
+    // unwound as an ordinary frame (traceback.go clears FuncFlagSPWrite there too).
+    if (innermost && bt.enteredVia == "runtime.systemstack") flag &= ~kFuncFlagSPWrite;
     fr.lr = 0;
     bool readLr = !(flag & kFuncFlagTopFrame) && !(flag & kFuncFlagSPWrite);
     if (readLr) {

@@ -1,5 +1,8 @@
 #include "lldb_target.h"
 
+#include <ctime>
+#include <string_view>
+
 namespace goinspect {
 
 namespace {
@@ -83,6 +86,19 @@ uint64_t LldbTarget::stopId() {
   lldb::SBProcess proc = target_.GetProcess();
   if (!proc.IsValid()) return 0;
   return (static_cast<uint64_t>(proc.GetUniqueID()) << 32) ^ proc.GetStopID();
+}
+
+std::optional<int64_t> LldbTarget::monotonicNow() {
+  // Only a live process on this host shares our clock: not a core, not a remote target.
+  lldb::SBProcess proc = target_.GetProcess();
+  if (!proc.IsValid() || !proc.GetPluginName() || std::string_view(proc.GetPluginName()) == "elf-core")
+    return std::nullopt;
+  lldb::SBPlatform platform = target_.GetPlatform();
+  if (!platform.IsValid() || !platform.GetName() || std::string_view(platform.GetName()) != "host")
+    return std::nullopt;
+  timespec ts{};
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return std::nullopt;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 }  // namespace goinspect

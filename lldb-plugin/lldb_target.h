@@ -18,6 +18,7 @@ class LldbTarget : public Target {
   std::string executablePath() override;
   uint64_t loadBias() override;
   uint64_t stopId() override;
+  std::optional<int64_t> monotonicNow() override;
 
  private:
   lldb::SBTarget target_;
