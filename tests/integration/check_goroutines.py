@@ -39,6 +39,10 @@ Comparison rules (each failure names goroutine id, field, dump value, plugin val
     status leaked; "N minutes" equals wait_since_minutes (live: the dump, taken later, may
     be at most one minute ahead); "locked to thread" equals locked_to_thread;
   * gp and m where the dump prints them (Go 1.22+);
+  * labels: the plugin's "labels" is always an object; where the runtime prints pprof
+    labels in its headers (1.26+, GODEBUG=tracebacklabels=1, which fixture_env sets; seen
+    as any header carrying them) every goroutine's labels equal the dump's ({} for a header
+    without them); vs-plain compares them as part of each goroutine's signature;
   * frames: equal in count and order; per frame print_name(function) (the runtime prints
     runtime.gopanic as "panic" and generic shapes as "[...]"), file, line, inlined ⇔
     "(...)", and for physical frames pc and also sp (the dump prints "sp=" per physical
@@ -277,8 +281,16 @@ class HangingFixture:
                 raise CaseError(f"fixture exited ({self.p.returncode}) before READY: "
                                 + self.stderr()[-500:])
             time.sleep(0.02)
+        # Ask the runtime where the fixture is stuck (stderr.txt keeps its account).
+        self.p.send_signal(signal.SIGQUIT)
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        stuck = self.stderr()
         self.close()
-        raise CaseError(f"fixture not READY within {T_READY}s")
+        raise CaseError(f"fixture not READY within {T_READY}s; at SIGQUIT it said "
+                        f"(all of it in {self.err_path}): " + stuck[:1500])
 
     @property
     def pid(self) -> int:
@@ -300,8 +312,30 @@ class HangingFixture:
             self.close()
             raise CaseError(f"fixture did not exit within {T_QUIT}s of SIGQUIT")
 
+    def dump_after_detach(self, work: str, debugger: str = "the debugger"):
+        """After a debugger detached: check the process still runs and is not left stopped,
+        then SIGQUIT it for the runtime's own account of every goroutine. Saves it as
+        work/dump.txt; returns (text, parsed dump)."""
+        time.sleep(0.2)
+        st = self.state()
+        if self.p.poll() is not None:
+            raise CaseError(f"the process died after {debugger} detached ({self.p.returncode})")
+        if st in ("T", "t"):
+            raise CaseError(f"the process is still stopped (state {st}) after detach")
+        rc = self.quit()
+        text = self.stderr()
+        with open(os.path.join(work, "dump.txt"), "w") as f:
+            f.write(text)
+        if rc != 2:
+            raise CaseError(f"fixture exited {rc} after SIGQUIT, expected 2")
+        dump = crashdump.parse(text)
+        if not dump.goroutines:
+            raise CaseError("no goroutine dump after SIGQUIT: " + text[-500:])
+        return text, dump
+
     def stderr(self) -> str:
-        self.err.flush()
+        if not self.err.closed:
+            self.err.flush()
         with open(self.err_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -377,7 +411,7 @@ def fake_plugin_json(dump: crashdump.Dump, go_version: str, crashing_extra: bool
             "locked_to_thread": g.locked_to_thread, "m": g.m, "thread_id": None,
             "stack": {"lo": hex(lo), "hi": hex(hi), "sp": hex(lo), "used_bytes": 0,
                       "size_bytes": hi - lo},
-            "frames": frames, "created_by": cb})
+            "frames": frames, "created_by": cb, "labels": dict(g.labels)})
     return {"go_version": go_version, "goroutines": gs}
 
 
@@ -528,9 +562,11 @@ def compare(dump: crashdump.Dump, plugin: dict, *, minor: Optional[int], live: b
                   f"{' ' + pg.get('wait_reason') if pg.get('wait_reason') else ''}), "
                   "not in the dump")
     crashing = crashing_goroutine(dump)
+    labels_printed = dump_prints_labels(dump)
     for goid in sorted(set(dby) & set(pby)):
         compare_goroutine(diffs, dump, dby[goid], pby[goid], minor=minor, live=live,
-                          crashing=crashing is not None and crashing.id == goid)
+                          crashing=crashing is not None and crashing.id == goid,
+                          labels_printed=labels_printed)
     if dump.overflow_stack and crashing is not None and crashing.id in pby:
         st = pby[crashing.id].get("stack") or {}
         _, lo, hi = dump.overflow_stack
@@ -540,13 +576,29 @@ def compare(dump: crashdump.Dump, plugin: dict, *, minor: Optional[int], live: b
     return diffs
 
 
+def dump_prints_labels(dump: crashdump.Dump) -> bool:
+    """Whether this runtime printed pprof labels in its goroutine headers: Go 1.26+ with
+    GODEBUG=tracebacklabels=1 (1.27 modules: by default), seen as any header carrying them.
+    Where it does, a header without labels means the goroutine has none."""
+    return any(g.labels for g in dump.goroutines)
+
+
+# Runtime goroutines that sysmon itself readies (scavenger.wake, forcegc's injectglist).
+SYSMON_WAKES = ("GC scavenge wait", "force gc (idle)")
+
+
 def compare_goroutine(diffs: Diffs, dump, dg: crashdump.Goroutine, pg: dict, *, minor, live,
-                      crashing: bool):
+                      crashing: bool, labels_printed: Optional[bool] = None):
     goid = dg.id
     status = pg.get("status")
     reason = pg.get("wait_reason") or ""
     expect = reason if status in ("waiting", "leaked") and reason else status
-    if expect != dg.status:
+    if expect != dg.status and status == "runnable" and dg.status in SYSMON_WAKES:
+        # sysmon keeps running while the crashing thread prints the dump and may wake the
+        # scavenger or the forced-GC helper before the core is written: not a misreading.
+        diffs.note(f"goroutine {goid}: '{dg.status}' in the dump, runnable in the core "
+                   "(woken by sysmon after the dump)")
+    elif expect != dg.status:
         diffs.add(goid, "state", dg.status, expect, f"(status {status}, wait_reason {reason!r})")
     if (status == "leaked") != dg.leaked:
         diffs.add(goid, "leaked", dg.leaked, status == "leaked")
@@ -563,6 +615,16 @@ def compare_goroutine(diffs: Diffs, dump, dg: crashdump.Goroutine, pg: dict, *, 
     moving = live and (status == "running" or dg.status == "running")
     if dg.m_printed and not moving and pg.get("m") != dg.m:
         diffs.add(goid, "m", dg.m, pg.get("m"))
+
+    # pprof labels, where the runtime prints them (the plugin always gives an object)
+    plabels = pg.get("labels")
+    if not isinstance(plabels, dict):
+        diffs.add(goid, "labels (a JSON object)", "{...}", plabels)
+    else:
+        if labels_printed is None:
+            labels_printed = dump_prints_labels(dump)
+        if labels_printed and plabels != dg.labels:
+            diffs.add(goid, "labels", dg.labels, plabels)
 
     # created by
     pcb = pg.get("created_by")
@@ -607,14 +669,15 @@ def signature(pg: dict) -> tuple:
     frames = () if running else tuple(
         (f.get("function"), f.get("file"), f.get("line"), f.get("pc"), bool(f.get("inlined")))
         for f in pg.get("frames") or [])
+    labels = tuple(sorted((pg.get("labels") or {}).items()))
     # The runtime's own workers (the scavenger, GC workers) wake on timers: one run can catch
     # one runnable that the other caught parked, in the same frames. Their state is checked
     # against each run's own dump; across runs only their frames and creator must agree.
     if pg.get("system"):
         return ("", "", bool(pg.get("locked_to_thread")), cb.get("function"), cb.get("file"),
-                cb.get("line"), frames)
+                cb.get("line"), frames, labels)
     return (pg.get("status"), pg.get("wait_reason") or "", bool(pg.get("locked_to_thread")),
-            cb.get("function"), cb.get("file"), cb.get("line"), frames)
+            cb.get("function"), cb.get("file"), cb.get("line"), frames, labels)
 
 
 def compare_runs(plain: dict, stripped: dict) -> Diffs:
@@ -632,9 +695,10 @@ def compare_runs(plain: dict, stripped: dict) -> Diffs:
 
 
 def _sig_text(sig) -> str:
-    status, reason, locked, cbf, cbfile, cbline, frames = sig
+    status, reason, locked, cbf, cbfile, cbline, frames, labels = sig
     top = " <- ".join(f"{f[0]}:{f[2]}@{f[3]}" for f in frames[:4])
-    return (f"[{reason or status}{', locked' if locked else ''}] {top}"
+    lbl = " {" + ", ".join(f"{k}: {v!r}" for k, v in labels) + "}" if labels else ""
+    return (f"[{reason or status}{', locked' if locked else ''}]{lbl} {top}"
             f"{' ...' if len(frames) > 4 else ''} created by {cbf}:{cbline}")
 
 
@@ -691,32 +755,40 @@ class Runner:
             print(f"       artifacts: {dest}")
         sys.stdout.flush()
 
-    def run_case(self, minor: int, mode: str, fixture: str, kind: str):
-        name = f"go1.{minor}/{mode}/{fixture}/{kind}"
-        exe = self.exe(minor, mode, fixture)
+    def guarded(self, name: str, fixture: str, exe: str, body):
+        """Runs one case, body(work) -> Diffs, in a fresh work directory (removed after, the
+        core with it) and reports it: its differences, or the CaseError or harness error that
+        stopped it (a harness bug must not hide the other cases)."""
         start = time.monotonic()
         work = tempfile.mkdtemp(prefix=f"goinspect-{fixture}-")
         try:
             if not os.path.exists(exe):
                 raise CaseError(f"{exe} not built (tests/fixtures/build.sh)")
-            if kind == "core":
-                diffs = self.case_core(minor, mode, fixture, exe, work)
-            elif kind == "core-sigquit":
-                diffs = self.case_core_sigquit(minor, exe, work)
-            elif kind == "live":
-                diffs = self.case_live(minor, exe, work)
-            elif kind == "vs-plain":
-                diffs = self.case_vs_plain(minor, fixture, work)
-            else:
-                raise CaseError(f"unknown kind {kind}")
+            diffs = body(work)
             self.report(name, not diffs.items, time.monotonic() - start, diffs, work=work)
         except CaseError as e:
             self.report(name, False, time.monotonic() - start, error=str(e), work=work)
-        except Exception as e:  # a harness bug must not hide the other cases
+        except Exception as e:
             self.report(name, False, time.monotonic() - start,
                         error=f"harness error: {type(e).__name__}: {e}", work=work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def run_case(self, minor: int, mode: str, fixture: str, kind: str):
+        exe = self.exe(minor, mode, fixture)
+
+        def body(work):
+            if kind == "core":
+                return self.case_core(minor, mode, fixture, exe, work)
+            if kind == "core-sigquit":
+                return self.case_core_sigquit(minor, exe, work)
+            if kind == "live":
+                return self.case_live(minor, exe, work)
+            if kind == "vs-plain":
+                return self.case_vs_plain(minor, fixture, work)
+            raise CaseError(f"unknown kind {kind}")
+
+        self.guarded(f"go1.{minor}/{mode}/{fixture}/{kind}", fixture, exe, body)
 
     def plugin_on_core(self, minor, exe, core, dump, work) -> dict:
         out_json = os.path.join(work, "plugin.json")
@@ -767,23 +839,9 @@ class Runner:
             cmds = self.plugin_commands([f"process attach --pid {h.pid}"], out_json)
             cmds.append("process detach")
             res = run_lldb(cmds, None if self.dry else out_json, os.path.join(work, "lldb.log"))
-            time.sleep(0.2)
-            st = h.state()
-            if h.p.poll() is not None:
-                raise CaseError(f"the process died after the debugger detached ({h.p.returncode})")
-            if st in ("T", "t"):
-                raise CaseError(f"the process is still stopped (state {st}) after detach")
-            rc = h.quit()
-            text = h.stderr()
+            _, dump = h.dump_after_detach(work)
         finally:
             h.close()
-        with open(os.path.join(work, "dump.txt"), "w") as f:
-            f.write(text)
-        if rc != 2:
-            raise CaseError(f"fixture exited {rc} after SIGQUIT, expected 2")
-        dump = crashdump.parse(text)
-        if not dump.goroutines:
-            raise CaseError("no goroutine dump after SIGQUIT: " + text[-500:])
         if self.dry:
             res = fake_plugin_json(dump, toolchain_version(minor))
         return compare(dump, res, minor=minor, live=True, go_version=toolchain_version(minor))
@@ -838,6 +896,14 @@ def add_common_arguments(ap, cases_help: str, dry_run_help: str, artifacts_help:
     ap.add_argument("-v", "--verbose", action="store_true")
 
 
+def parse_fixtures(ap, args, known):
+    """--fixtures (comma-separated) as a list, each one of `known`."""
+    args.fixtures = [f for f in args.fixtures.split(",") if f]
+    for f in args.fixtures:
+        if f not in known:
+            ap.error(f"unknown fixture {f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_arguments(
@@ -847,17 +913,23 @@ def main(argv=None) -> int:
         artifacts_help="keep the files of failing cases here")
     ap.add_argument("--fixtures", default=None, help="comma-separated (default: all)")
     args = ap.parse_args(argv)
-    args.modes = [m for m in args.modes.split(",") if m]
+    parse_modes(ap, args)
     args.fixtures = args.fixtures.split(",") if args.fixtures else fixture_names()
-    patterns = [p for p in args.cases.split(",") if p]
+    return run_with_plugin(args, case_selector(args.cases))
 
-    def selected(name):
-        return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
 
+def parse_modes(ap, args):
+    """--modes as a list, each one checked."""
+    args.modes = [m for m in args.modes.split(",") if m]
     for m in args.modes:
         if m not in MODES:
             ap.error(f"unknown mode {m}")
-    return run_with_plugin(args, selected)
+
+
+def case_selector(cases: str):
+    """The filter --cases sets: comma-separated globs over case names; empty: every case."""
+    patterns = [p for p in cases.split(",") if p]
+    return lambda name: not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
 def run_with_plugin(args, selected, runner_class=None) -> int:

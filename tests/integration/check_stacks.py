@@ -68,14 +68,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import fnmatch
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
-import time
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -682,22 +678,10 @@ def frame_ids(dump: crashdump.Dump, case) -> List[int]:
 
 class Runner(cg.Runner):
     def run_case(self, minor: int, mode: str, fixture: str, arg: str):
-        name = f"go1.{minor}/{mode}/{fixture}/{arg}"
         exe = self.exe(minor, mode, fixture)
-        start = time.monotonic()
-        work = tempfile.mkdtemp(prefix=f"goinspect-stacks-{fixture}-")
-        try:
-            if not os.path.exists(exe):
-                raise CaseError(f"{exe} not built (tests/fixtures/build.sh)")
-            diffs = self.case(minor, (fixture, arg), exe, work)
-            self.report(name, not diffs.items, time.monotonic() - start, diffs, work=work)
-        except CaseError as e:
-            self.report(name, False, time.monotonic() - start, error=str(e), work=work)
-        except Exception as e:  # a harness bug must not hide the other cases
-            self.report(name, False, time.monotonic() - start,
-                        error=f"harness error: {type(e).__name__}: {e}", work=work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)  # the core too (~1.1 GB: crash-default)
+        # The work directory goes when the case ends, the core with it (~1.1 GB: crash-default).
+        self.guarded(f"go1.{minor}/{mode}/{fixture}/{arg}", fixture, exe,
+                     lambda work: self.case(minor, (fixture, arg), exe, work))
 
     def case(self, minor, case, exe, work) -> Diffs:
         text, core = cg.crash_fixture(exe, work, case[1])
@@ -753,18 +737,11 @@ def main(argv=None) -> int:
         dry_run_help="no plugin: run fixtures and lldb, fake the plugin's answers",
         artifacts_help="keep the files of failing cases here (not the cores)")
     args = ap.parse_args(argv)
-    args.modes = [m for m in args.modes.split(",") if m]
-    for m in args.modes:
-        if m not in cg.MODES:
-            ap.error(f"unknown mode {m}")
+    cg.parse_modes(ap, args)
     # build.sh builds only these; run_all passes them on.
     args.fixtures = sorted({c[0] for c in CASES})
-    patterns = [p for p in args.cases.split(",") if p]
-
-    def selected(name):
-        return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
-
-    return cg.run_with_plugin(args, selected, Runner)  # builds the fixtures, runs our cases
+    # builds the fixtures, runs our cases
+    return cg.run_with_plugin(args, cg.case_selector(args.cases), Runner)
 
 
 if __name__ == "__main__":

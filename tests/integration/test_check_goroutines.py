@@ -125,6 +125,18 @@ class Compare(unittest.TestCase):
         pg["status"], pg["wait_reason"] = "running", "IO wait"
         self.check(d, res, 24, expect=[f"goroutine {g.id}: state: dump 'syscall', plugin 'running"])
 
+    def test_sysmon_woken_runtime_goroutine(self):
+        d = load(24, "syscalls.quit-system")
+        res = cg.fake_plugin_json(d, "go1.x")
+        g = next((g for g in d.goroutines if g.status in cg.SYSMON_WAKES), None)
+        self.assertIsNotNone(g, "the dump has a scavenger or forcegc goroutine")
+        pg = by_id(res, g.id)
+        pg["status"], pg["wait_reason"] = "runnable", ""
+        diffs = self.check(d, res, 24)  # woken after the dump: a note, not a difference
+        self.assertTrue(any("woken by sysmon" in n for n in diffs.notes))
+        pg["status"], pg["wait_reason"] = "running", ""
+        self.check(d, res, 24, expect=[f"goroutine {g.id}: state: dump '{g.status}', plugin 'running"])
+
     def test_crashing_goroutine_extra_frames(self):
         d = load(25, "deferpanic.crash")
         crash = cg.crashing_goroutine(d)
