@@ -1,0 +1,316 @@
+// _goinspect_gdb: the engine as a Python extension module, for GDB's embedded Python.
+//
+//   import _goinspect_gdb
+//   s = _goinspect_gdb.Session(py_target)   # py_target: read_memory, threads, lookup_symbol,
+//                                           # executable_path, load_bias, stop_id, monotonic_now
+//   ok, text = s.run(["goroutines", "--json"])
+//   _goinspect_gdb.command_table()          # [(name, summary, syntax, help), ...]
+//
+// The engine's Target is implemented by calling the Python object's methods. Nothing leaves
+// this file as a C++ exception, and no Python error is left set by a callback: an exception
+// raised by the Python target becomes a failed read (or an empty answer) for the engine.
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <cstring>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "target.h"
+
+namespace {
+
+// A new reference or nullptr; on failure the Python error is cleared.
+PyObject* callMethod(PyObject* obj, const char* name, PyObject* args) {
+  PyObject* fn = PyObject_GetAttrString(obj, name);
+  if (!fn) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  PyObject* r = PyObject_CallObject(fn, args);
+  Py_DECREF(fn);
+  if (!r) PyErr_Clear();
+  return r;
+}
+
+std::optional<uint64_t> asU64(PyObject* o) {
+  if (!o || o == Py_None || !PyLong_Check(o)) return std::nullopt;
+  unsigned long long v = PyLong_AsUnsignedLongLongMask(o);
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(v);
+}
+
+class PyTarget : public goinspect::Target {
+ public:
+  explicit PyTarget(PyObject* obj) : obj_(obj) { Py_INCREF(obj_); }
+  ~PyTarget() override { Py_DECREF(obj_); }
+
+  bool readMemory(uint64_t addr, void* buf, size_t size) override {
+    if (size == 0) return true;
+    PyObject* args = Py_BuildValue("(KK)", (unsigned long long)addr, (unsigned long long)size);
+    if (!args) {
+      PyErr_Clear();
+      return false;
+    }
+    PyObject* r = callMethod(obj_, "read_memory", args);
+    Py_DECREF(args);
+    if (!r) return false;
+    bool ok = false;
+    if (r != Py_None && PyObject_CheckBuffer(r)) {
+      Py_buffer view;
+      if (PyObject_GetBuffer(r, &view, PyBUF_SIMPLE) == 0) {
+        if (view.len >= 0 && static_cast<size_t>(view.len) == size) {
+          std::memcpy(buf, view.buf, size);
+          ok = true;
+        }
+        PyBuffer_Release(&view);
+      } else {
+        PyErr_Clear();
+      }
+    }
+    Py_DECREF(r);
+    return ok;
+  }
+
+  std::vector<goinspect::ThreadInfo> threads() override {
+    std::vector<goinspect::ThreadInfo> out;
+    PyObject* r = callMethod(obj_, "threads", nullptr);
+    if (!r) return out;
+    PyObject* seq = PySequence_Fast(r, "threads() must return a sequence");
+    Py_DECREF(r);
+    if (!seq) {
+      PyErr_Clear();
+      return out;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < n && i < 100000; i++) {
+      PyObject* t = PySequence_Fast_GET_ITEM(seq, i);  // borrowed
+      if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 2) continue;
+      goinspect::ThreadInfo ti;
+      auto tid = asU64(PyTuple_GET_ITEM(t, 0));
+      auto idx = asU64(PyTuple_GET_ITEM(t, 1));
+      if (!tid || !idx) continue;
+      ti.tid = *tid;
+      ti.index = static_cast<uint32_t>(*idx);
+      if (PyTuple_GET_SIZE(t) >= 6) {
+        auto pc = asU64(PyTuple_GET_ITEM(t, 2));
+        auto sp = asU64(PyTuple_GET_ITEM(t, 3));
+        auto fp = asU64(PyTuple_GET_ITEM(t, 4));
+        if (pc && sp) {
+          goinspect::Registers regs;
+          regs.pc = *pc;
+          regs.sp = *sp;
+          regs.fp = fp.value_or(0);
+          regs.fsBase = asU64(PyTuple_GET_ITEM(t, 5));
+          ti.regs = regs;
+        }
+      }
+      out.push_back(ti);
+    }
+    Py_DECREF(seq);
+    return out;
+  }
+
+  std::optional<uint64_t> lookupSymbol(const std::string& name) override {
+    PyObject* args = Py_BuildValue("(s)", name.c_str());
+    if (!args) {
+      PyErr_Clear();
+      return std::nullopt;
+    }
+    PyObject* r = callMethod(obj_, "lookup_symbol", args);
+    Py_DECREF(args);
+    auto v = asU64(r);
+    Py_XDECREF(r);
+    return v;
+  }
+
+  std::string executablePath() override {
+    PyObject* r = callMethod(obj_, "executable_path", nullptr);
+    std::string s;
+    if (r && PyUnicode_Check(r)) {
+      Py_ssize_t n = 0;
+      const char* p = PyUnicode_AsUTF8AndSize(r, &n);
+      if (p) s.assign(p, static_cast<size_t>(n));
+      else PyErr_Clear();
+    }
+    Py_XDECREF(r);
+    return s;
+  }
+
+  uint64_t loadBias() override { return u64Method("load_bias").value_or(0); }
+  uint64_t stopId() override { return u64Method("stop_id").value_or(0); }
+  std::optional<int64_t> monotonicNow() override {
+    auto v = u64Method("monotonic_now");
+    if (!v) return std::nullopt;
+    return static_cast<int64_t>(*v);
+  }
+
+ private:
+  std::optional<uint64_t> u64Method(const char* name) {
+    PyObject* r = callMethod(obj_, name, nullptr);
+    auto v = asU64(r);
+    Py_XDECREF(r);
+    return v;
+  }
+  PyObject* obj_;
+};
+
+// ---------------------------------------------------------------------------------------
+// The Session type.
+
+struct SessionObject {
+  PyObject_HEAD
+  PyTarget* target;
+  goinspect::Session* session;
+};
+
+void sessionDealloc(PyObject* self) {
+  auto* s = reinterpret_cast<SessionObject*>(self);
+  try {
+    delete s->session;
+    delete s->target;
+  } catch (...) {
+  }
+  s->session = nullptr;
+  s->target = nullptr;
+  PyTypeObject* tp = Py_TYPE(self);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+int sessionInit(PyObject* self, PyObject* args, PyObject* kwds) {
+  auto* s = reinterpret_cast<SessionObject*>(self);
+  PyObject* target = nullptr;
+  if (!PyArg_ParseTuple(args, "O", &target)) return -1;
+  try {
+    delete s->session;
+    delete s->target;
+    s->session = nullptr;
+    s->target = new PyTarget(target);
+    s->session = new goinspect::Session(*s->target);
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    return -1;
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot create a goinspect session");
+    return -1;
+  }
+  return 0;
+}
+
+// run(list of str) -> (ok: bool, text: str): the output when ok, else the error message.
+PyObject* sessionRun(PyObject* self, PyObject* args) {
+  auto* s = reinterpret_cast<SessionObject*>(self);
+  PyObject* words = nullptr;
+  if (!PyArg_ParseTuple(args, "O", &words)) return nullptr;
+  if (!s->session) {
+    PyErr_SetString(PyExc_RuntimeError, "session not initialised");
+    return nullptr;
+  }
+  std::vector<std::string> argv;
+  PyObject* seq = PySequence_Fast(words, "run() takes a list of strings");
+  if (!seq) return nullptr;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+    PyObject* w = PySequence_Fast_GET_ITEM(seq, i);
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_Check(w) ? PyUnicode_AsUTF8AndSize(w, &n) : nullptr;
+    if (!p) {
+      Py_DECREF(seq);
+      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "run() takes a list of strings");
+      return nullptr;
+    }
+    argv.emplace_back(p, static_cast<size_t>(n));
+  }
+  Py_DECREF(seq);
+  goinspect::CommandResult r;
+  try {
+    r = goinspect::runCommand(*s->session, argv);
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.error = e.what();
+  } catch (...) {
+    r.ok = false;
+    r.error = "internal error in the go engine";
+  }
+  // A callback never leaves an error set, but make sure nothing leaks into the caller.
+  if (PyErr_Occurred()) PyErr_Clear();
+  const std::string& text = r.ok ? r.output : r.error;
+  PyObject* str = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
+  if (!str) return nullptr;
+  return Py_BuildValue("(ON)", r.ok ? Py_True : Py_False, str);
+}
+
+PyMethodDef sessionMethods[] = {
+    {"run", sessionRun, METH_VARARGS, "run([command, args...]) -> (ok, output or error)"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot sessionSlots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(sessionDealloc)},
+    {Py_tp_init, reinterpret_cast<void*>(sessionInit)},
+    {Py_tp_new, reinterpret_cast<void*>(PyType_GenericNew)},
+    {Py_tp_methods, sessionMethods},
+    {Py_tp_doc, const_cast<char*>("Session(target): one engine session over a Python target object.")},
+    {0, nullptr},
+};
+
+PyType_Spec sessionSpec = {
+    "_goinspect_gdb.Session",
+    sizeof(SessionObject),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    sessionSlots,
+};
+
+PyObject* commandTable(PyObject*, PyObject*) {
+  try {
+    const auto& table = goinspect::commandTable();
+    PyObject* list = PyList_New(0);
+    if (!list) return nullptr;
+    for (const auto& c : table) {
+      PyObject* t = Py_BuildValue("(ssss)", c.name.c_str(), c.summary.c_str(), c.syntax.c_str(), c.help.c_str());
+      if (!t || PyList_Append(list, t) != 0) {
+        Py_XDECREF(t);
+        Py_DECREF(list);
+        return nullptr;
+      }
+      Py_DECREF(t);
+    }
+    return list;
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "internal error in the go engine");
+  }
+  return nullptr;
+}
+
+PyMethodDef moduleMethods[] = {
+    {"command_table", commandTable, METH_NOARGS, "[(name, summary, syntax, help), ...] of the go commands"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef moduleDef = {
+    PyModuleDef_HEAD_INIT, "_goinspect_gdb", "The goinspect engine for GDB.", -1, moduleMethods,
+    nullptr, nullptr, nullptr, nullptr,
+};
+
+}  // namespace
+
+PyMODINIT_FUNC PyInit__goinspect_gdb(void) {
+  PyObject* m = PyModule_Create(&moduleDef);
+  if (!m) return nullptr;
+  PyObject* type = PyType_FromSpec(&sessionSpec);
+  if (!type || PyModule_AddObject(m, "Session", type) != 0) {
+    Py_XDECREF(type);
+    Py_DECREF(m);
+    return nullptr;
+  }
+  return m;
+}

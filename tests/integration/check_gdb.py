@@ -1,0 +1,380 @@
+#!/usr/bin/python3
+"""The `go` commands in GDB (gdb-scripts/) against the Go runtime's own dumps and against LLDB.
+
+For each case (toolchain, build mode, fixture, kind), CTest gdb-go1.NN:
+  core     `FIXTURE crash` with GOTRACEBACK=crash leaves a dump (the oracle) and a core.
+           One gdb run (`source build/gdb-scripts/go-gdb.py`, `file EXE`, `core-file CORE`)
+           writes `go goroutines --json --frames all` and the other commands' JSON/text,
+           then selects a parked, a syscall and a running goroutine with `go goroutine ID`
+           and records GDB's own `bt` (through the frame filters, as bt prints it).
+           Checks: the goroutines equal the dump (check_goroutines.compare); every command's
+           output equals LLDB's on the same core byte for byte (lldb-22 with the plugin);
+           GDB's bt after `go goroutine ID` has the functions and lines of `go bt ID --json`
+           (see bt_diffs for the rules, stripped builds and running goroutines).
+  live     `FIXTURE hang` (GOTRACEBACK=system): gdb attaches, `go goroutines --json --frames
+           all`, detaches; the process must still run; SIGQUIT's dump is the oracle.
+  corrupt  (parked fixture, plain mode) the plain core truncated to half, and a copy with a
+           goroutine's stack page zeroed: every command must report (text or an error) and
+           gdb must exit 0 within its time limit.
+
+Usage: check_gdb.py --toolchain go1.26 [--build] [--gdb-script build/gdb-scripts/go-gdb.py]
+                    [--plugin build/lldb-plugin/libgoinspect-lldb.so] [--cases GLOBS]
+Prints one PASS/FAIL line per case and "N passed, M failed"; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import sys
+from typing import Dict, List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_goroutines as cg  # noqa: E402
+import crashdump  # noqa: E402
+from check_goroutines import CaseError, Diffs  # noqa: E402
+
+FIXTURES = ["parked", "running", "syscalls", "deferpanic", "waits"]
+T_GDB = 180
+
+# Commands whose output must equal LLDB's byte for byte; (name, command). The goroutine list
+# is "goroutines" and is also compared with the dump.
+COMMANDS = [
+    ("goroutines", "go goroutines --json --frames all"),
+    ("info", "go info"),
+    ("info-json", "go info --json"),
+    ("waits", "go waits --json"),
+    ("stacks", "go stacks --json"),
+    ("leaks", "go leaks --json"),
+    ("defers", "go defers all --json"),
+    ("panics", "go panics --json"),
+    ("sched", "go sched --json"),
+    ("threads", "go threads --json"),
+    ("bt-all", "go bt all"),
+]
+
+# Run inside gdb after the commands: picks goroutines, selects each, records GDB's bt.
+GDB_PROBE = r'''
+import json, gdb
+import gdb.frames
+def _probe(goroutines_json, out_path):
+    with open(goroutines_json) as f:
+        gs = json.load(f)["goroutines"]
+    picks = {}
+    for g in gs:
+        st, wr = g.get("status"), g.get("wait_reason")
+        kind = {"waiting": "parked", "syscall": "syscall", "running": "running"}.get(st)
+        if kind and kind not in picks and g.get("frames"):
+            picks[kind] = g["id"]
+    res = {}
+    for kind, goid in sorted(picks.items()):
+        r = {"id": goid}
+        try:
+            r["go_bt"] = json.loads(gdb.execute("go bt %d --json" % goid, to_string=True))["goroutines"][0]
+            r["select"] = gdb.execute("go goroutine %d" % goid, to_string=True)
+            r["bt_text"] = gdb.execute("bt", to_string=True)
+            frames = []
+            it = gdb.frames.execute_frame_filters(gdb.newest_frame(), 0, -1)
+            if it is None:
+                it = []
+            for n, d in enumerate(it):
+                if n > 500:
+                    break
+                fn = d.function()
+                if not isinstance(fn, str):
+                    fn = None if fn is None else ("0x%x" % int(fn))
+                frames.append({"function": fn, "file": d.filename(), "line": d.line(),
+                               "pc": d.inferior_frame().pc(),
+                               "inlined": d.inferior_frame().type() == gdb.INLINE_FRAME})
+            r["gdb_frames"] = frames
+            gdb.execute("go goroutine none", to_string=True)
+        except Exception as e:
+            r["error"] = "%s: %s" % (type(e).__name__, e)
+        res[kind] = r
+    with open(out_path, "w") as f:
+        json.dump(res, f, indent=1)
+'''
+
+
+def gdb_argv(script: str, target: List[str], commands: List[str]) -> List[str]:
+    argv = [os.environ.get("GOINSPECT_GDB", "gdb"), "-batch", "-nx",
+            "-ex", "set pagination off", "-ex", "set width 0",
+            "-ex", f"source {script}"]
+    for c in target + commands:
+        argv += ["-ex", c]
+    return argv
+
+
+def run_gdb(argv: List[str], log_path: str, timeout: int = T_GDB):
+    rc, out, err = cg.run_bounded(argv, timeout)
+    log = out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+    with open(log_path, "w") as f:
+        f.write(f"$ {' '.join(argv)}\nexit: {rc}\n{log}")
+    if rc is None:
+        raise CaseError(f"gdb did not finish within {timeout}s (killed)")
+    return rc, log
+
+
+def read_json(path: str, what: str):
+    if not os.path.exists(path):
+        raise CaseError(f"{what}: no output file {os.path.basename(path)}")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError as e:
+        raise CaseError(f"{what}: not JSON: {e}")
+
+
+# ---------------------------------------------------------------------------------------
+# GDB's bt after `go goroutine ID` against `go bt ID --json`.
+
+
+def bt_diffs(diffs: Diffs, kind: str, probe: dict, stripped: bool):
+    """Rules:
+      * parked and syscall goroutines: GDB's frames (frame 0, the thread's own, is hidden)
+        are the engine's logical frames, in order: function, file and line each. GDB finds
+        the inlined calls in DWARF itself (DW_TAG_inlined_subroutine); the unwinder only
+        gives it the physical frames.
+      * stripped builds: no symbols and no DWARF, so GDB has neither names, lines nor inlined
+        frames: its frames' pcs must be the engine's physical frames' pcs, in order.
+      * a running goroutine: `go goroutine ID` selects its thread, whose own stack GDB
+        unwinds with DWARF CFI; on a crash core that thread may show the signal handler's
+        frames (sigtramp, <signal handler called>) innermost that the runtime's traceback
+        skips, so the engine's frames must be the outer end of GDB's (same function and
+        line each, except the innermost frame's line: see below); stripped: the pcs of its
+        physical frames likewise."""
+    goid = probe.get("id")
+    if probe.get("error"):
+        diffs.msg(f"bt {kind} goroutine {goid}: {probe['error']}")
+        return
+    eng = probe.get("go_bt") or {}
+    eframes = eng.get("frames") or []
+    gframes = probe.get("gdb_frames") or []
+    if stripped:
+        want = [int(f["pc"], 16) for f in eframes if not f.get("inlined")]
+        got = [f["pc"] for f in gframes if not f.get("inlined")]
+    else:
+        want = [(f["function"], f["file"], f["line"]) for f in eframes]
+        got = [(f["function"], f["file"], f["line"]) for f in gframes]
+    if kind == "running":
+        # The innermost frame of a goroutine interrupted by a signal: the runtime looks up
+        # the interrupted pc itself, GDB (a caller of the hidden frame 0, which a Python
+        # unwinder cannot mark as a signal frame) pc-1, which can be the line before.
+        # Its function must agree, its line may not.
+        tail = got[len(got) - len(want):] if len(got) >= len(want) else None
+        if tail and want and not stripped and tail[0][0] == want[0][0]:
+            tail = [want[0]] + tail[1:]
+        ok = tail is not None and tail == want
+    else:
+        ok = got == want
+    if not ok:
+        fmt = (lambda x: hex(x)) if stripped else (lambda x: f"{x[0]} {x[1]}:{x[2]}")
+        diffs.add(goid, f"bt after 'go goroutine {goid}' ({kind})",
+                  " | ".join(fmt(x) for x in want), " | ".join(fmt(x) for x in got))
+
+
+# ---------------------------------------------------------------------------------------
+# Corrupting a core.
+
+
+def core_file_offset(core: str, addr: int) -> Optional[int]:
+    """The file offset of addr in an ELF64 core's PT_LOAD segments, or None."""
+    with open(core, "rb") as f:
+        eh = f.read(64)
+        if len(eh) < 64 or eh[:4] != b"\x7fELF":
+            return None
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    for i in range(phnum):
+        p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ = struct.unpack_from("<IIQQQQQQ", ph, i * phentsize)
+        if p_type == 1 and p_vaddr <= addr < p_vaddr + p_filesz:
+            return p_offset + (addr - p_vaddr)
+    return None
+
+
+def zero_page(core: str, addr: int) -> bool:
+    off = core_file_offset(core, addr & ~0xFFF)
+    if off is None:
+        return False
+    with open(core, "r+b") as f:
+        f.seek(off)
+        f.write(b"\0" * 4096)
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class GdbRunner(cg.Runner):
+    def __init__(self, args):
+        super().__init__(args)
+        self.script = args.gdb_script
+
+    def gdb_on_core(self, exe, core, work, probe=True) -> (Dict[str, str], dict, int, str):
+        """Runs every command in gdb; returns ({name: output path}, probe result, rc, log)."""
+        outs = {name: os.path.join(work, f"gdb-{name}.out") for name, _ in COMMANDS}
+        cmds = [f'{c} --output "{outs[name]}"' for name, c in COMMANDS]
+        probe_out = os.path.join(work, "gdb-probe.json")
+        if probe:
+            probe_py = os.path.join(work, "probe.py")
+            with open(probe_py, "w") as f:
+                f.write(GDB_PROBE)
+            cmds += [f"source {probe_py}",
+                     f'python _probe("{outs["goroutines"]}", "{probe_out}")']
+        rc, log = run_gdb(gdb_argv(self.script, [f'file {exe}', f'core-file {core}'], cmds),
+                          os.path.join(work, "gdb.log"))
+        pr = {}
+        if probe and os.path.exists(probe_out):
+            with open(probe_out) as f:
+                pr = json.load(f)
+        return outs, pr, rc, log
+
+    def lldb_on_core(self, exe, core, work) -> Dict[str, str]:
+        outs = {name: os.path.join(work, f"lldb-{name}.out") for name, _ in COMMANDS}
+        cmds = ([f'plugin load "{self.plugin}"', f'target create "{exe}" --core "{core}"'] +
+                [f'{c} --output "{outs[name]}"' for name, c in COMMANDS])
+        cg.run_lldb(cmds, None, os.path.join(work, "lldb.log"))
+        return outs
+
+    def case_gdb_core(self, minor, mode, fixture, exe, work) -> Diffs:
+        text, core = cg.crash_fixture(exe, work)
+        with open(os.path.join(work, "dump.txt"), "w") as f:
+            f.write(text)
+        dump = crashdump.parse(text)
+        if not dump.goroutines:
+            raise CaseError("the fixture's stderr has no goroutine dump: " + text[-500:])
+        gouts, probe, rc, log = self.gdb_on_core(exe, core, work)
+        if rc != 0:
+            raise CaseError(f"gdb exited {rc}: {log[-800:]}")
+        res = read_json(gouts["goroutines"], "gdb go goroutines")
+        diffs = cg.compare(dump, res, minor=minor, go_version=cg.toolchain_version(minor))
+        louts = self.lldb_on_core(exe, core, work)
+        for name, cmd in COMMANDS:
+            g, l = gouts[name], louts[name]
+            if not os.path.exists(l):
+                diffs.msg(f"{cmd}: LLDB wrote no output")
+                continue
+            if not os.path.exists(g):
+                diffs.msg(f"{cmd}: GDB wrote no output (LLDB did)")
+                continue
+            with open(g, "rb") as f:
+                gb = f.read()
+            with open(l, "rb") as f:
+                lb = f.read()
+            if gb != lb:
+                gl, ll = gb.decode("utf-8", "replace").splitlines(), lb.decode("utf-8", "replace").splitlines()
+                first = next((i for i in range(max(len(gl), len(ll)))
+                              if i >= len(gl) or i >= len(ll) or gl[i] != ll[i]), 0)
+                diffs.add(None, f"'{cmd}' GDB vs LLDB (line {first + 1})",
+                          ll[first] if first < len(ll) else "<end>",
+                          gl[first] if first < len(gl) else "<end>")
+        for kind in ("parked", "syscall", "running"):
+            if kind in probe:
+                bt_diffs(diffs, kind, probe[kind], stripped=(mode == "stripped"))
+        if "parked" not in probe:
+            diffs.msg("no parked goroutine to select")
+        return diffs
+
+    def case_gdb_live(self, minor, exe, work) -> Diffs:
+        out_json = os.path.join(work, "gdb-goroutines.json")
+        h = cg.HangingFixture(exe, work, "system")
+        try:
+            argv = gdb_argv(self.script, [f"attach {h.pid}"],
+                            [f'go goroutines --json --frames all --output "{out_json}"', "detach"])
+            rc, log = run_gdb(argv, os.path.join(work, "gdb.log"))
+            _, dump = h.dump_after_detach(work, "gdb")
+        finally:
+            h.close()
+        if rc != 0:
+            raise CaseError(f"gdb exited {rc}: {log[-800:]}")
+        res = read_json(out_json, "gdb go goroutines")
+        return cg.compare(dump, res, minor=minor, live=True, go_version=cg.toolchain_version(minor))
+
+    def case_gdb_corrupt(self, minor, exe, work) -> Diffs:
+        diffs = Diffs()
+        _, core = cg.crash_fixture(exe, work)
+        gouts, _, rc, log = self.gdb_on_core(exe, core, work, probe=False)
+        good = read_json(gouts["goroutines"], "gdb go goroutines (intact core)")
+        stacks = [int(g["stack"]["sp"], 16) for g in good.get("goroutines", [])
+                  if g.get("status") == "waiting" and g.get("stack")]
+        variants = []
+        zeroed = os.path.join(work, "core.zeroed")
+        os.rename(core, zeroed)
+        if stacks and zero_page(zeroed, stacks[0]):
+            variants.append(("zeroed stack page", zeroed))
+        else:
+            diffs.msg("could not zero a goroutine's stack page in the core")
+        truncated = os.path.join(work, "core.truncated")
+        size = os.path.getsize(zeroed)
+        with open(zeroed, "rb") as src, open(truncated, "wb") as dst:
+            left = size // 2
+            while left > 0:
+                chunk = src.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                dst.write(chunk)
+                left -= len(chunk)
+        variants.append(("truncated to half", truncated))
+        for what, path in variants:
+            sub = os.path.join(work, what.replace(" ", "-"))
+            os.makedirs(sub, exist_ok=True)
+            try:
+                _, _, rc, log = self.gdb_on_core(exe, path, sub, probe=True)
+            except CaseError as e:
+                diffs.msg(f"{what}: {e}")
+                continue
+            if rc != 0:
+                diffs.msg(f"{what}: gdb exited {rc}: {log[-400:]}")
+            if "Fatal signal" in log or "internal-error" in log or "Traceback (most recent" in log:
+                diffs.msg(f"{what}: gdb reported a crash or a Python traceback: {log[-400:]}")
+        return diffs
+
+    def run_toolchain(self, minor: int, selected):
+        for mode in self.args.modes:
+            for fixture in self.args.fixtures:
+                exe = self.exe(minor, mode, fixture)
+                kinds = ["core", "live"] + (["corrupt"] if mode == "plain" and fixture == "parked" else [])
+                for kind in kinds:
+                    name = f"go1.{minor}/{mode}/{fixture}/gdb-{kind}"
+                    if not selected(name):
+                        continue
+
+                    def body(work, kind=kind, mode=mode, fixture=fixture, exe=exe):
+                        if kind == "core":
+                            return self.case_gdb_core(minor, mode, fixture, exe, work)
+                        if kind == "live":
+                            return self.case_gdb_live(minor, exe, work)
+                        return self.case_gdb_corrupt(minor, exe, work)
+
+                    self.guarded(name, fixture, exe, body)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cg.add_common_arguments(
+        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/gdb-KIND",
+        dry_run_help="not supported by this harness", artifacts_help="keep failing cases' files here")
+    ap.add_argument("--gdb-script", default=os.environ.get(
+        "GOINSPECT_GDB_SCRIPT", os.path.join(cg.SOURCE_DIR, "build/gdb-scripts/go-gdb.py")))
+    ap.add_argument("--fixtures", default=",".join(FIXTURES))
+    args = ap.parse_args(argv)
+    cg.parse_modes(ap, args)
+    args.fixtures = [f for f in args.fixtures.split(",") if f]
+    args.fixture_dir = os.path.abspath(args.fixture_dir)
+    args.gdb_script = os.path.abspath(args.gdb_script)
+    args.plugin = os.path.abspath(args.plugin)
+    if args.dry_run:
+        ap.error("--dry-run is not supported by check_gdb.py")
+    if not os.path.exists(args.gdb_script):
+        print(f"FAIL setup: {args.gdb_script} not found (build the gdb-scripts target)")
+        print("0 passed, 1 failed")
+        return 1
+    return cg.run_with_plugin(args, cg.case_selector(args.cases), GdbRunner)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
