@@ -2,7 +2,9 @@
 # The main job on the bundled example: build examples/hungservice, start it, wait until it
 # has hung, attach LLDB with the plugin and show what is wrong with it:
 #   go info; go goroutines --group-by stack; go bt <one of the two deadlocked goroutines>;
-#   go stacks (the runaway category recursion on top)
+#   go stacks (the runaway category recursion on top); go waits (the two Ledger.Transfer
+#   goroutines in a wait-for cycle); go leaks --min 2 (the fetchShard workers: a leak);
+#   go defers <the deadlocked goroutine> (its pending `defer src.mu.Unlock()`); go sched
 # then detach and stop the service. Every step has a time limit; any failure exits non-zero.
 #
 # Environment:
@@ -142,10 +144,11 @@ if [ -n "${DEMO_COMMANDS:-}" ]; then
   kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=""
   exit 0
 fi
-say "go info; go goroutines --group-by stack; go bt $DEADLOCKED; go stacks --top 5"
+say "go info; go goroutines --group-by stack; go bt $DEADLOCKED; go stacks --top 5; go waits --limit 5; go leaks --min 2; go defers $DEADLOCKED; go sched"
 DEMO_LOG=$WORK/lldb-demo.log
 rc=0
-run_lldb "$DEMO_LOG" "go info" "go goroutines --group-by stack" "go bt $DEADLOCKED" "go stacks --top 5" || rc=$?
+run_lldb "$DEMO_LOG" "go info" "go goroutines --group-by stack" "go bt $DEADLOCKED" "go stacks --top 5" \
+  "go waits --limit 5" "go leaks --min 2" "go defers $DEADLOCKED" "go sched" || rc=$?
 cat "$DEMO_LOG"
 [ "$rc" = 0 ] || die "lldb exited with status $rc"
 grep -q 'main.(\*Server).fetchShard' "$DEMO_LOG" ||
@@ -154,6 +157,13 @@ grep -q 'main.(\*Ledger).Transfer' "$DEMO_LOG" ||
   die "go bt $DEADLOCKED did not show main.(*Ledger).Transfer"
 grep -q 'main.(\*Catalog).crumbs→main.(\*Catalog).parentCrumbs ×' "$DEMO_LOG" ||
   die "go stacks did not flag the recursion in main.(*Catalog).crumbs"
+grep -A4 'wait-for cycle of 2 goroutines' "$DEMO_LOG" | grep -q "goroutine $DEADLOCKED waits: sync.Mutex" ||
+  die "go waits did not put goroutine $DEADLOCKED in a wait-for cycle on a sync.Mutex"
+grep -qE '^ +[0-9]+ × \[chan send\]  LEAK' "$DEMO_LOG" ||
+  die "go leaks did not call the fetchShard workers (chan send) a leak"
+grep -qE 'open-coded +main.\(\*Ledger\).Transfer.deferwrap1 +deferred at hungservice/ledger.go' "$DEMO_LOG" ||
+  die "go defers $DEADLOCKED did not show Transfer's pending deferred Unlock"
+grep -qE '^GOMAXPROCS [0-9]+: ' "$DEMO_LOG" || die "go sched printed no summary line"
 kill -0 "$SERVICE_PID" 2>/dev/null || die "the service died while attached"
 
 # ---- stop the service ----------------------------------------------------------------------

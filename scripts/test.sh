@@ -27,4 +27,13 @@ bash tests/fixtures/build.sh "$fixtures/integration"
 echo "== running tests"
 cd "$build"
 # shellcheck disable=SC2086
-ctest --output-on-failure ${CTEST_ARGS:-}
+rc=0
+ctest --output-on-failure ${CTEST_ARGS:-} || rc=$?
+if [ $rc -ne 0 ]; then
+  # The end of the output is what a CI summary keeps: say there what failed.
+  {
+    echo "== FAILED (ctest exit $rc); failing cases from Testing/Temporary/LastTest.log:"
+    grep -E "^(FAIL |       )|Failed|failed, " Testing/Temporary/LastTest.log | grep -v "0 failed" | tail -60 || true
+  } | tee /dev/stderr
+fi
+exit $rc
