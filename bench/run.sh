@@ -7,6 +7,8 @@
 #   ours:  lldb-22 -b -o "plugin load P" -o "target create EXE --core CORE" -o "go goroutines --group-by stack"
 #   ours:  lldb-22 ... -o "go goroutines --json --frames all --output FILE"
 #   ours:  lldb-22 ... -o "go stacks"   (top 20 by stack use, system stacks, histogram, totals)
+#   ours:  lldb-22 ... -o "go waits"    (summary, deadlock verdict, first 100 goroutines' waits)
+#   ours:  lldb-22 ... -o "go leaks"    (every blocked goroutine grouped, verdicts)
 #   Delve: dlv core EXE CORE, running "goroutines"
 #   Delve: dlv core EXE CORE, running "goroutines -t 50"
 # and prints a table (also written to bench/results/latest.md) with the Delve/ours ratios.
@@ -29,8 +31,9 @@
 # Exit status: 0 when every selected measurement ran and was checked, 1 when one failed
 # (e.g. the plugin is missing: the Delve half still runs), 2 on bad usage, 3 (with --strict)
 # when a target is missed. Targets for ours, on the project's 2-core machine and 100k
-# goroutines: grouped summary <= 2 s, go stacks within the same 2 s, full JSON <= 5 s, lldb
-# peak RSS <= 1 GB. (Delve has no stack-usage report to set go stacks against.)
+# goroutines: grouped summary <= 2 s, go stacks, go waits and go leaks within the same 2 s,
+# full JSON <= 5 s, lldb peak RSS <= 1 GB. (Delve has no stack-usage, wait or leak report to
+# set those against.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -257,6 +260,24 @@ PY
   rm -f "$JSON_OUT"
   return "$rc"
 }
+check_lldb_waits() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  local total
+  total=$(grep -oE '^[0-9]+ blocked goroutines' "$1" | head -1 | grep -oE '^[0-9]+' || true)
+  if [ -z "$total" ]; then echo "no 'N blocked goroutines' line in go waits' output"; return 1; fi
+  if [ "$total" -lt "$N" ]; then echo "go waits counts $total blocked goroutines, fewer than $N"; return 1; fi
+  if ! grep -q 'sync.Mutex 0x' "$1" && ! grep -q 'receive on chan 0x' "$1"; then
+    echo "go waits names no channel or mutex"; return 1
+  fi
+  echo "go waits: $total blocked goroutines"
+}
+check_lldb_leaks() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  local sum
+  sum=$(grep -oE '^ *[0-9]+ × \[' "$1" | grep -oE '[0-9]+' | awk '{s += $1} END {print s}' || true)
+  if ! grep -qE 'groups of blocked goroutines' "$1"; then echo "no summary line in go leaks' output"; return 1; fi
+  echo "go leaks: ${sum:-?} goroutines in the groups shown"
+}
 check_lldb_stacks() {
   if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
   local total
@@ -281,7 +302,8 @@ DLV_VERSION=$("$DLV" version 2>/dev/null | sed -n 's/^Version: //p' || true)
 
 if [ "$DO_LLDB" = 1 ]; then
   if [ -n "$PLUGIN_PROBLEM" ]; then
-    for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE" "go stacks"; do
+    for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE" "go stacks" \
+                 "go waits" "go leaks"; do
       printf 'goinspect (lldb)\t%s\t\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
     done
     FAILED=1
@@ -293,6 +315,8 @@ if [ "$DO_LLDB" = 1 ]; then
     bench_case "goinspect (lldb)" "go goroutines --json --frames all --output FILE" check_lldb_json \
       "${LLDB_BASE[@]}" -o "go goroutines --json --frames all --output $JSON_OUT"
     bench_case "goinspect (lldb)" "go stacks" check_lldb_stacks "${LLDB_BASE[@]}" -o "go stacks"
+    bench_case "goinspect (lldb)" "go waits" check_lldb_waits "${LLDB_BASE[@]}" -o "go waits"
+    bench_case "goinspect (lldb)" "go leaks" check_lldb_leaks "${LLDB_BASE[@]}" -o "go leaks"
   fi
 fi
 
@@ -348,10 +372,14 @@ for what, d, o in pairs:
 w("")
 targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
            ("go stacks wall (the grouped-summary budget)", "go stacks", 0, $TARGET_GROUPED_S, "s"),
+           ("go waits wall (the grouped-summary budget)", "go waits", 0, $TARGET_GROUPED_S, "s"),
+           ("go leaks wall (the grouped-summary budget)", "go leaks", 0, $TARGET_GROUPED_S, "s"),
            ("full JSON wall", "go goroutines --json --frames all --output FILE", 0, $TARGET_JSON_S, "s"),
            ("lldb peak RSS (grouped)", "go goroutines --group-by stack", 1, $TARGET_RSS_MB, "MB"),
            ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB"),
-           ("lldb peak RSS (go stacks)", "go stacks", 1, $TARGET_RSS_MB, "MB")]
+           ("lldb peak RSS (go stacks)", "go stacks", 1, $TARGET_RSS_MB, "MB"),
+           ("lldb peak RSS (go waits)", "go waits", 1, $TARGET_RSS_MB, "MB"),
+           ("lldb peak RSS (go leaks)", "go leaks", 1, $TARGET_RSS_MB, "MB")]
 missed = 0
 w("Targets for ours (2-core machine, 100k goroutines)" + ("" if $N == 100000 else " -- this run has N=$N, so they only indicate") + ":")
 w("")
