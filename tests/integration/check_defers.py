@@ -78,7 +78,6 @@ Prints one PASS/FAIL line per case and "N passed, M failed"; exits 1 on any fail
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -858,16 +857,11 @@ class Runner(cg.Runner):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    cg.add_common_arguments(
-        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/KIND",
+    return cg.oracle_main(
+        argv, __doc__, Runner, FIXTURES,
+        cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE/KIND",
         dry_run_help="no plugin: run fixtures and lldb, fake the plugin's answers",
         artifacts_help="keep the files of failing cases here (not the cores)")
-    ap.add_argument("--fixtures", default=",".join(FIXTURES), help="comma-separated")
-    args = ap.parse_args(argv)
-    cg.parse_modes(ap, args)
-    cg.parse_fixtures(ap, args, FIXTURES)
-    return cg.run_with_plugin(args, cg.case_selector(args.cases), Runner)
 
 
 if __name__ == "__main__":

@@ -360,10 +360,10 @@ def main(argv=None) -> int:
         dry_run_help="not supported by this harness", artifacts_help="keep failing cases' files here")
     ap.add_argument("--gdb-script", default=os.environ.get(
         "GOINSPECT_GDB_SCRIPT", os.path.join(cg.SOURCE_DIR, "build/gdb-scripts/go-gdb.py")))
-    ap.add_argument("--fixtures", default=",".join(FIXTURES))
+    ap.add_argument("--fixtures", default=",".join(FIXTURES), help="comma-separated")
     args = ap.parse_args(argv)
     cg.parse_modes(ap, args)
-    args.fixtures = [f for f in args.fixtures.split(",") if f]
+    cg.parse_fixtures(ap, args, FIXTURES)
     args.fixture_dir = os.path.abspath(args.fixture_dir)
     args.gdb_script = os.path.abspath(args.gdb_script)
     args.plugin = os.path.abspath(args.plugin)

@@ -904,6 +904,20 @@ def parse_fixtures(ap, args, known):
             ap.error(f"unknown fixture {f}")
 
 
+def oracle_main(argv, doc: str, runner_class, fixtures: List[str], cases_help: str,
+                dry_run_help: str, artifacts_help: str) -> int:
+    """main() of a harness whose cases run over its own list of fixtures (check_waits.py,
+    check_defers.py, check_sched.py): the common options and --fixtures, then the run."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    add_common_arguments(ap, cases_help=cases_help, dry_run_help=dry_run_help,
+                         artifacts_help=artifacts_help)
+    ap.add_argument("--fixtures", default=",".join(fixtures), help="comma-separated")
+    args = ap.parse_args(argv)
+    parse_modes(ap, args)
+    parse_fixtures(ap, args, fixtures)
+    return run_with_plugin(args, case_selector(args.cases), runner_class)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_arguments(

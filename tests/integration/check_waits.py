@@ -70,7 +70,6 @@ Prints one PASS/FAIL line per case and "N passed, M failed"; exits 1 on any fail
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -1200,17 +1199,11 @@ class Runner(cg.Runner):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    cg.add_common_arguments(
-        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE",
+    return cg.oracle_main(
+        argv, __doc__, Runner, FIXTURES,
+        cases_help="comma-separated globs over TOOLCHAIN/MODE/FIXTURE",
         dry_run_help="no plugin: run fixtures and lldb, fake the plugin's answers",
         artifacts_help="keep the files of failing cases here (not the cores)")
-    ap.add_argument("--fixtures", default=",".join(FIXTURES), help="comma-separated")
-    args = ap.parse_args(argv)
-    cg.parse_modes(ap, args)
-    cg.parse_fixtures(ap, args, FIXTURES)
-    # builds the fixtures, runs our cases
-    return cg.run_with_plugin(args, cg.case_selector(args.cases), Runner)
 
 
 if __name__ == "__main__":
