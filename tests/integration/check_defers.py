@@ -848,12 +848,8 @@ class Runner(cg.Runner):
             raise CaseError("the fixture printed no truth")
         return truth
 
-    def run_toolchain(self, minor: int, selected):
-        for fixture in self.args.fixtures:
-            for mode in self.args.modes:
-                for kind in KINDS[fixture]:
-                    if selected(f"go1.{minor}/{mode}/{fixture}/{kind}"):
-                        self.run_case(minor, mode, fixture, kind)
+    def kinds(self, mode: str, fixture: str) -> List[str]:
+        return KINDS[fixture]
 
 
 def main(argv=None) -> int:

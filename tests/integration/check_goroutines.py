@@ -259,22 +259,25 @@ def crash_fixture_gdb(exe: str, work: str, arg: str = "crash") -> (str, str):
 
 
 class HangingFixture:
-    """`exe hang` running in the background until READY."""
+    """`exe hang` running in the background until READY; self.stdout is what it printed up
+    to READY (its truth lines), stderr goes to a file (self.err_path)."""
 
-    def __init__(self, exe: str, work: str, gotraceback: str):
+    def __init__(self, exe: str, work: str, gotraceback: str, env: Optional[Dict[str, str]] = None):
         self.err_path = os.path.join(work, "stderr.txt")
         self.err = open(self.err_path, "wb")
-        self.p = subprocess.Popen([exe, "hang"], cwd=work, env=fixture_env(gotraceback),
+        self.p = subprocess.Popen([exe, "hang"], cwd=work, env=env or fixture_env(gotraceback),
                                   stdout=subprocess.PIPE, stderr=self.err,
                                   start_new_session=True, preexec_fn=_core_unlimited)
+        self.stdout = ""
         deadline = time.monotonic() + T_READY
-        line = b""
+        buf = b""
         os.set_blocking(self.p.stdout.fileno(), False)
         while time.monotonic() < deadline:
             chunk = self.p.stdout.read()
             if chunk:
-                line += chunk
-                if b"READY\n" in line:
+                buf += chunk
+                if b"READY\n" in buf:
+                    self.stdout = buf.decode("utf-8", "replace")
                     return
             if self.p.poll() is not None:
                 self.close()
@@ -312,16 +315,20 @@ class HangingFixture:
             self.close()
             raise CaseError(f"fixture did not exit within {T_QUIT}s of SIGQUIT")
 
-    def dump_after_detach(self, work: str, debugger: str = "the debugger"):
-        """After a debugger detached: check the process still runs and is not left stopped,
-        then SIGQUIT it for the runtime's own account of every goroutine. Saves it as
-        work/dump.txt; returns (text, parsed dump)."""
+    def check_running_after_detach(self, debugger: str = "the debugger"):
+        """A debugger detached: the process must still run, not be left stopped."""
         time.sleep(0.2)
         st = self.state()
         if self.p.poll() is not None:
             raise CaseError(f"the process died after {debugger} detached ({self.p.returncode})")
         if st in ("T", "t"):
             raise CaseError(f"the process is still stopped (state {st}) after detach")
+
+    def dump_after_detach(self, work: str, debugger: str = "the debugger"):
+        """After a debugger detached: check the process still runs and is not left stopped,
+        then SIGQUIT it for the runtime's own account of every goroutine. Saves it as
+        work/dump.txt; returns (text, parsed dump)."""
+        self.check_running_after_detach(debugger)
         rc = self.quit()
         text = self.stderr()
         with open(os.path.join(work, "dump.txt"), "w") as f:
@@ -343,6 +350,7 @@ class HangingFixture:
         if self.p.poll() is None:
             _kill_group(self.p)
         self.err.close()
+        self.p.stdout.close()
 
 
 def lldb_argv(commands: List[str]) -> List[str]:
@@ -860,10 +868,14 @@ class Runner:
             plain = self.plugin_on_core(minor, exe, core, crashdump.parse(text), work)
         return compare_runs(plain, stripped)
 
+    def kinds(self, mode: str, fixture: str) -> List[str]:
+        """The kinds of case this harness runs for a fixture in a build mode."""
+        return kinds_for(mode, fixture)
+
     def run_toolchain(self, minor: int, selected):
         for mode in self.args.modes:
             for fixture in self.args.fixtures:
-                for kind in kinds_for(mode, fixture):
+                for kind in self.kinds(mode, fixture):
                     name = f"go1.{minor}/{mode}/{fixture}/{kind}"
                     if selected(name):
                         self.run_case(minor, mode, fixture, kind)

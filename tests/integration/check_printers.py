@@ -40,7 +40,6 @@ import os
 import re
 import signal
 import sys
-import time
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -543,21 +542,10 @@ class Runner(cg.Runner):
     def case_live(self, mode, exe, work) -> Diffs:
         h = cg.HangingFixture(exe, work, "system")
         try:
-            # HangingFixture reads stdout up to READY without keeping it: the fixture
-            # writes the truth to printers-truth.txt as well.
-            try:
-                with open(os.path.join(work, "printers-truth.txt")) as f:
-                    stdout = f.read()
-            except OSError as e:
-                raise CaseError("no printers-truth.txt from the fixture: %s" % e)
-            truth = self._truth(stdout, work)
+            truth = self._truth(h.stdout, work)
             script = printer_script(truth, work, True) + "detach\n"
             out = run_gdb(script, ["-p", str(h.pid)], work, "gdb")
-            time.sleep(0.2)
-            if h.p.poll() is not None:
-                raise CaseError("the process died after gdb detached (%s)" % h.p.returncode)
-            if h.state() in ("T", "t"):
-                raise CaseError("the process is still stopped after gdb detached")
+            h.check_running_after_detach("gdb")
         finally:
             h.close()
         return compare(truth, parse_blocks(out), out, mode, True)

@@ -116,7 +116,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -1000,33 +999,11 @@ def traced_env(gotraceback: str, godebug: str) -> Dict[str, str]:
 
 
 class TracedFixture(cg.HangingFixture):
-    """`exe hang` with GODEBUG's schedtrace on, running until READY; unlike HangingFixture
-    it keeps stdout (the truth lines). stderr goes to a file (self.err_path)."""
+    """HangingFixture with GODEBUG's schedtrace on (godebug), its printout read from stderr
+    as it grows."""
 
     def __init__(self, exe: str, work: str, gotraceback: str, godebug: str):
-        self.err_path = os.path.join(work, "stderr.txt")
-        self.err = open(self.err_path, "wb")
-        self.p = subprocess.Popen([exe, "hang"], cwd=work, env=traced_env(gotraceback, godebug),
-                                  stdout=subprocess.PIPE, stderr=self.err,
-                                  start_new_session=True, preexec_fn=cg._core_unlimited)
-        self.stdout = ""
-        deadline = time.monotonic() + cg.T_READY
-        buf = b""
-        os.set_blocking(self.p.stdout.fileno(), False)
-        while time.monotonic() < deadline:
-            chunk = self.p.stdout.read()
-            if chunk:
-                buf += chunk
-                if b"READY\n" in buf:
-                    self.stdout = buf.decode("utf-8", "replace")
-                    return
-            if self.p.poll() is not None:
-                self.close()
-                raise CaseError(f"fixture exited ({self.p.returncode}) before READY: "
-                                + self.stderr()[-500:])
-            time.sleep(0.02)
-        self.close()
-        raise CaseError(f"fixture not READY within {cg.T_READY}s")
+        super().__init__(exe, work, gotraceback, env=traced_env(gotraceback, godebug))
 
     def err_text(self) -> str:
         """stderr so far, one char per byte (offsets are file offsets)."""
@@ -1037,10 +1014,6 @@ class TracedFixture(cg.HangingFixture):
     def err_size(self) -> int:
         self.err.flush()
         return os.path.getsize(self.err_path)
-
-    def close(self):
-        super().close()
-        self.p.stdout.close()
 
 
 def wait_blocks(h: TracedFixture, until, timeout: float, what: str) -> List[SchedBlock]:
@@ -1292,12 +1265,8 @@ class Runner(cg.Runner):
             _sysmon_locks(e, True, "dry run")
         return self.finish(d, ans, err, e, truth, dump, minor, work)
 
-    def run_toolchain(self, minor: int, selected):
-        for fixture in self.args.fixtures:
-            for mode in self.args.modes:
-                for kind in KINDS[fixture]:
-                    if selected(f"go1.{minor}/{mode}/{fixture}/{kind}"):
-                        self.run_case(minor, mode, fixture, kind)
+    def kinds(self, mode: str, fixture: str) -> List[str]:
+        return KINDS[fixture]
 
 
 def main(argv=None) -> int:
