@@ -352,7 +352,7 @@ CommandResult cmdWaits(Session& s, const std::vector<std::string>& args) {
   if (p.has("--dot") && p.has("--json")) throw Error("--dot and --json exclude each other");
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 100;
   const Snapshot& snap = s.snapshot();
-  Waits w = analyzeWaits(s.runtime(), snap);
+  const Waits& w = s.waits();
 
   std::vector<const GoroutineWaits*> shown;
   size_t systemHidden = 0;
@@ -406,7 +406,7 @@ CommandResult cmdChans(Session& s, const std::vector<std::string>& args) {
   Parsed p = parse(args, {{"--json", false}, {"--output", true}, {"--limit", true}}, "chans");
   if (!p.positional.empty()) throw Error(fmt::format("go chans: unexpected argument '{}'", p.positional[0]));
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 50;
-  Waits w = analyzeWaits(s.runtime(), s.snapshot());
+  const Waits& w = s.waits();
   std::vector<const ChanInfo*> chans;
   for (auto& [addr, c] : w.chans)
     if (!c.senders.empty() || !c.receivers.empty()) chans.push_back(&c);
@@ -444,8 +444,7 @@ CommandResult cmdLeaks(Session& s, const std::vector<std::string>& args) {
   if (!p.positional.empty()) throw Error(fmt::format("go leaks: unexpected argument '{}'", p.positional[0]));
   size_t min = p.has("--min") ? parseCount(p.get("--min"), "--min") : 1;
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 20;
-  const Snapshot& snap = s.snapshot();
-  Waits w = analyzeWaits(s.runtime(), snap);
+  const Waits& w = s.waits();
   std::vector<const GoroutineWaits*> user;
   for (const GoroutineWaits& gw : w.goroutines)
     if (!gw.v->system) user.push_back(&gw);

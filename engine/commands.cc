@@ -12,6 +12,7 @@
 #include "panics.h"
 #include "recursion.h"
 #include "stacks.h"
+#include "waits.h"
 #include "report.h"
 
 namespace goinspect {
@@ -28,6 +29,7 @@ Runtime& Session::runtime() {
   mem_.syncStop();
   std::string exe = target_.executablePath();
   if (!rt_ || exe != exe_) {
+    waits_.reset();
     snap_.reset();
     rt_.reset();
     prog_ = GoProgram::load(target_, mem_);
@@ -44,10 +46,17 @@ const Snapshot& Session::snapshot() {
   if (!snap_ || stop != snapStop_) {
     // A new stop: every cached fact about the target may be stale.
     rt.clearCaches();
+    waits_.reset();
     snap_ = takeSnapshot(rt, target_);
     snapStop_ = stop;
   }
   return *snap_;
+}
+
+const Waits& Session::waits() {
+  const Snapshot& snap = snapshot();
+  if (!waits_) waits_ = std::make_unique<Waits>(analyzeWaits(runtime(), snap));
+  return *waits_;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@
 
 namespace goinspect {
 
+struct Waits;
+
 class Session {
  public:
   explicit Session(Target& target);
@@ -28,6 +30,9 @@ class Session {
   Runtime& runtime();
   // Every goroutine at the current stop, taken once per stop.
   const Snapshot& snapshot();
+  // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
+  // go chans and go leaks share it, and its stack sweep is the costly part.
+  const Waits& waits();
 
  private:
   Target& target_;
@@ -37,6 +42,7 @@ class Session {
   std::unique_ptr<Runtime> rt_;
   std::optional<Snapshot> snap_;
   uint64_t snapStop_ = ~0ull;
+  std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
 };
 
 struct CommandResult {
