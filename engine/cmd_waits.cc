@@ -49,6 +49,10 @@ std::optional<double> wakesIn(const Waits& w, std::optional<int64_t> when) {
   return static_cast<double>(*when - *w.now) / 1e9;
 }
 
+// On a core "now" is the newest time the runtime wrote down, so a wake-up is at most that
+// far off; on a live local process it is the clock itself.
+const char* bound(const Waits& w) { return w.nowExact ? "" : "≤ "; }
+
 std::string chanShape(const ChanInfo& c) {
   std::string s = fmt::format("chan {}, ", c.elemType);
   s += c.cap ? fmt::format("cap {}, len {}{}", c.cap, c.len, c.len == c.cap ? " (full)" : "") : "unbuffered";
@@ -91,7 +95,7 @@ std::string entryText(const Waits& w, const WaitEntry& e, bool withPlace = true)
                        : fmt::format("; {} ({})", count(peers.size(), recv ? "sender" : "receiver"), ids(peers));
     if (c.timerWhenNs) {
       auto in = wakesIn(w, c.timerWhenNs);
-      s += in ? fmt::format("; a timer's channel, fires in ≤ {}", duration(*in)) : "; a timer's channel";
+      s += in ? fmt::format("; a timer's channel, fires in {}{}", bound(w), duration(*in)) : "; a timer's channel";
     }
     if (!c.error.empty()) s += fmt::format(" [{}]", c.error);
     return s;
@@ -112,7 +116,7 @@ std::string entryText(const Waits& w, const WaitEntry& e, bool withPlace = true)
   }
   if (e.kind == "timer") {
     auto in = wakesIn(w, e.whenNs);
-    if (in) return fmt::format("timer: wakes in ≤ {} (when={} ns)", duration(*in), *e.whenNs);
+    if (in) return fmt::format("timer: wakes in {}{} (when={} ns)", bound(w), duration(*in), *e.whenNs);
     return e.whenNs ? fmt::format("timer: when={} ns", *e.whenNs) : "timer (its time is unreadable)";
   }
   if (e.kind == "netpoll") {

@@ -58,6 +58,7 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
       snap.errors.push_back(err);
     }
   }
+  snap.nowExact = rt.mem().target().monotonicNow().has_value();
   int64_t now = snap.now = rt.nowEstimate(gs);
   uint64_t runtimeMain = prog.funcAddr("runtime.main");
 

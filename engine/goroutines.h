@@ -52,6 +52,7 @@ struct Snapshot {
   uint64_t deadStackBytes = 0;
   std::vector<ThreadContext> threads;  // every thread whose registers the debugger gave
   int64_t now = 0;          // the target's nanotime as Runtime::nowEstimate has it (0: unknown)
+  bool nowExact = false;    // `now` is the live target's clock, not the newest time it wrote
 };
 
 class Target;

@@ -82,6 +82,7 @@ class Analyzer {
 
   Waits run() {
     if (snap_.now > 0) w_.now = snap_.now;
+    w_.nowExact = snap_.nowExact;
     for (const GoroutineView& v : snap_.goroutines) {
       if (!isBlocked(v)) continue;
       GoroutineWaits gw;

@@ -101,7 +101,8 @@ struct Waits {
   // Objects whose address a global variable holds (the program's .data and .bss): anyone
   // may reach them.
   std::unordered_set<uint64_t> globalRefs;
-  std::optional<int64_t> now;              // a lower bound on the target's nanotime
+  std::optional<int64_t> now;              // the target's nanotime, or a lower bound on it
+  bool nowExact = false;                   // now is the live target's clock
   std::optional<Deadlock> deadlock;
   std::vector<std::string> errors;         // whole-structure failures (semtable unreadable)
 };
