@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds a small Go program (tools/layoutprog) with each Go toolchain and writes the layout
 # tables of the runtime's structures, read from its DWARF by tools/go-layouts, to
-# engine/layouts/go1.NN.json. Re-runnable; the output is deterministic (sorted keys).
+# engine/binary/layouts/go1.NN.json. Re-runnable; the output is deterministic (sorted keys).
 #
 #   scripts/gen-layouts.sh                       # all toolchains found: 1.21 .. 1.27
 #   scripts/gen-layouts.sh 1.26 1.27             # only these
@@ -113,7 +113,7 @@ for v in "${VERSIONS[@]}"; do
   toolchain=$("$GO" env GOVERSION)
   echo "gen-layouts: $toolchain -> $dir/{plain,stripped}/prog" >&2
   if [ $BINS_ONLY -eq 0 ]; then
-    json=$ROOT/engine/layouts/$rel.json
+    json=$ROOT/engine/binary/layouts/$rel.json
     "$TOOL" dump --release "$rel" --toolchain "$toolchain" "$dir/plain/prog" "${TYPES[@]}" \
       > "$json.tmp" 2> "$dir/go-layouts.log"
     mv "$json.tmp" "$json"

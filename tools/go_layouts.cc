@@ -1,7 +1,7 @@
 // go-layouts: a Go binary's runtime structure layouts, read from its DWARF.
 //
 //   go-layouts dump [--release go1.26] [--toolchain go1.26.11] BINARY TYPE...
-//       JSON table (the format of engine/layouts/go1.NN.json): each TYPE's size and every
+//       JSON table (the format of engine/binary/layouts/go1.NN.json): each TYPE's size and every
 //       field flattened into dotted paths, the sizes of the fields' types, and every integer
 //       constant named runtime.* or internal/abi.*. Keys sorted; output is deterministic.
 //   go-layouts field BINARY TYPE PATH      one field, via Layouts::load

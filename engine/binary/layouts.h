@@ -6,7 +6,7 @@
 //
 // From the binary's DWARF (libdw) when present. Stripped binaries (-ldflags=-s -w) fall back
 // to tables generated from the DWARF of each supported Go release for linux/amd64
-// (engine/layouts/go1.NN.json, made by scripts/gen-layouts.sh); DWARF wins when present.
+// (engine/binary/layouts/go1.NN.json, made by scripts/gen-layouts.sh); DWARF wins when present.
 #pragma once
 
 #include <cstdint>

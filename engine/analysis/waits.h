@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "goroutines.h"
+#include "semtable.h"
 
 namespace goinspect {
 
@@ -60,12 +61,6 @@ struct ChanInfo {
   std::vector<int64_t> senders, receivers;  // queue order
   std::optional<int64_t> timerWhenNs;       // a time.Timer/After channel (Go 1.23+)
   std::string error;                        // the queues could not be walked whole
-};
-
-// Every goroutine asleep on one semaphore address or Cond notify list, in wake order.
-struct SleepQueue {
-  uint64_t addr = 0;
-  std::vector<int64_t> goids;
 };
 
 struct GoroutineWaits {

@@ -1,6 +1,6 @@
-// The per-release layout tables (engine/layouts/go1.NN.json), embedded into the library at
-// build time by engine/layouts/CMakeLists.txt (the definitions are generated into the build
-// directory).
+// The per-release layout tables (engine/binary/layouts/go1.NN.json), embedded into the
+// library at build time by engine/binary/layouts/CMakeLists.txt (the definitions are
+// generated into the build directory).
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "elf_file.h"
 #include "target.h"
 
 namespace goinspect {

@@ -13,11 +13,17 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "goroutines.h"
-#include "waits.h"
 
 namespace goinspect {
+
+// Every goroutine asleep on one semaphore address or Cond notify list, in wake order.
+struct SleepQueue {
+  uint64_t addr = 0;
+  std::vector<int64_t> goids;
+};
 
 struct Semtable {
   std::map<uint64_t, SleepQueue> queues;                             // address → sleepers

@@ -1,5 +1,5 @@
 // Layouts: the DWARF reader lives in layouts_dwarf.cc; this file holds the built-in tables
-// (engine/layouts/go1.NN.json, embedded at build time) and the choice between the two.
+// (engine/binary/layouts/go1.NN.json, embedded at build time) and the choice between the two.
 #include "layouts.h"
 
 #include <nlohmann/json.hpp>
