@@ -2,6 +2,7 @@
 //
 //   goinspect EXE CORE goroutines --group-by stack
 //   goinspect EXE CORE bt 1
+//   goinspect help [COMMAND]
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,12 +10,33 @@
 #include "commands.h"
 #include "core_target.h"
 
-int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: goinspect EXE CORE COMMAND [OPTIONS]\ncommands:\n");
-    for (const auto& c : goinspect::commandTable()) std::fprintf(stderr, "  %s\n", c.syntax.c_str());
-    return 2;
+namespace {
+
+constexpr size_t kHelpWidth = 79;
+
+int usage() {
+  std::fprintf(stderr, "usage: goinspect EXE CORE COMMAND [OPTIONS]\n       goinspect help [COMMAND]\ncommands:\n");
+  for (const auto& c : goinspect::commandTable())
+    std::fprintf(stderr, "  %-11s %s\n", c.name.c_str(), c.summary.c_str());
+  return 2;
+}
+
+int help(const std::string& name) {
+  for (const auto& c : goinspect::commandTable()) {
+    if (c.name != name) continue;
+    std::string text = c.summary + "\n\nSyntax: " + c.syntax + "\n\n" + goinspect::wrapHelp(c.help, kHelpWidth);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
   }
+  std::fprintf(stderr, "error: no command '%s'\n", name.c_str());
+  return usage();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "help") return argc == 3 ? help(argv[2]) : usage();
+  if (argc < 4) return usage();
   try {
     auto target = goinspect::CoreTarget::open(argv[1], argv[2]);
     goinspect::Session session(*target);

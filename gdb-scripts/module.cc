@@ -268,13 +268,17 @@ PyType_Spec sessionSpec = {
     sessionSlots,
 };
 
+constexpr size_t kHelpWidth = 79;
+
 PyObject* commandTable(PyObject*, PyObject*) {
   try {
     const auto& table = goinspect::commandTable();
     PyObject* list = PyList_New(0);
     if (!list) return nullptr;
     for (const auto& c : table) {
-      PyObject* t = Py_BuildValue("(ssss)", c.name.c_str(), c.summary.c_str(), c.syntax.c_str(), c.help.c_str());
+      // GDB prints a command's help as it is: wrap it here, to fit 80 columns.
+      std::string help = goinspect::wrapHelp(c.help, kHelpWidth);
+      PyObject* t = Py_BuildValue("(ssss)", c.name.c_str(), c.summary.c_str(), c.syntax.c_str(), help.c_str());
       if (!t || PyList_Append(list, t) != 0) {
         Py_XDECREF(t);
         Py_DECREF(list);

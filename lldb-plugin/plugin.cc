@@ -107,7 +107,10 @@ bool lldb::PluginInitialize(lldb::SBDebugger debugger) {
   for (const auto& spec : goinspect::commandTable()) {
     lldb::SBCommand c = root.AddCommand(spec.name.c_str(), new GoCommand(spec.name), spec.summary.c_str(),
                                         spec.syntax.c_str());
-    if (c.IsValid()) c.SetHelpLong(spec.help.c_str());
+    // LLDB wraps each line of the long help to the terminal, indenting continuation lines as
+    // the line: the engine's help is one line per paragraph for that. The leading newline
+    // puts a blank line after the syntax.
+    if (c.IsValid()) c.SetHelpLong(("\n" + spec.help).c_str());
   }
   return true;
 }

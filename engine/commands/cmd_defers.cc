@@ -1,6 +1,7 @@
 // go defers and go panics: pending deferred calls, panics in flight, the cause of death.
 #include <set>
 
+#include "command_list.h"
 #include "command_util.h"
 #include "defers.h"
 #include "panics.h"
@@ -8,6 +9,36 @@
 namespace goinspect {
 
 using nlohmann::json;
+
+const Usage kDefersUsage = {
+    "ID|all",
+    "For each goroutine (or the one named), every deferred call that has not run yet, in the order "
+    "it would run (innermost frame first, the last 'defer' of a frame first), with the frame it "
+    "belongs to: heap- and stack-allocated _defer records (the function, the 'defer' statement's "
+    "file:line and pc, the frame's sp), range-over-func defers, and open-coded defers (the "
+    "compiler's inline defers, most defers since Go 1.14: the frame's deferBits and closure slots, "
+    "found through its FUNCDATA_OpenCodedDeferInfo). A frame holding many pending records is "
+    "flagged: a 'defer' inside a loop piles them up until the function returns. 'all' lists only "
+    "goroutines with something pending.",
+    {{"--system", "", "with 'all': include the runtime's own goroutines"},
+     jsonOption("{\"goroutines\": [{\"id\", \"defers\": [{\"function\", \"kind\" (heap|stack|open-coded|"
+                "rangefunc), \"frame\", \"frame_index\", \"frame_sp\", \"defer_pc\", \"defer_file\", "
+                "\"defer_line\", \"record\"}], \"warnings\"}]}"),
+     outputOption()}};
+
+const Usage kPanicsUsage = {
+    "[ID...]",
+    "First the cause of death, in one line, for a core or a process stopped at its end: an "
+    "unrecovered panic (its value), a fatal runtime error (the message, the function that threw, its "
+    "goroutine and thread) or a signal in code that could not turn it into a panic (the signal, the "
+    "thread, the pc and fault address).\n"
+    "Then every goroutine with a panic in flight (g._panic), oldest first as the runtime prints them: "
+    "the value's dynamic type and text (strings, errors and runtime errors where the memory says it), "
+    "recovered or not, Goexit, and the deferred call the panic is running.",
+    {jsonOption("{\"cause\": {\"kind\" (panic|fatal|signal|none), \"message\", \"goroutine\", \"m\", "
+                "\"thread\", \"signal\", \"function\"}, \"goroutines\": [{\"id\", \"panics\": [{\"type\", "
+                "\"value\", \"recovered\", \"goexit\", \"running_defer\"}]}]}"),
+     outputOption()}};
 
 namespace {
 
@@ -90,24 +121,6 @@ std::string defersText(const GoroutineView& v, const GoroutineDefers& d) {
   return out;
 }
 
-json causeJson(const Cause& c) {
-  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
-  json j = {{"kind", c.kind},
-            {"message", c.kind == "none" ? json(nullptr) : json(c.message)},
-            {"goroutine", c.goroutine ? json(c.goroutine->g.goid) : json(nullptr)},
-            {"m", opt(c.mId)},
-            {"thread", opt(c.threadIndex)},
-            {"thread_id", opt(c.tid)},
-            {"signal", opt(c.signal)},
-            {"function", c.function.empty() ? json(nullptr) : json(c.function)},
-            {"text", c.kind == "none" ? json(nullptr) : json(c.text())}};
-  if (c.sigpc) j["signal_pc"] = hex(*c.sigpc);
-  if (c.sigaddr) j["signal_addr"] = hex(*c.sigaddr);
-  if (c.sigcode) j["signal_code"] = *c.sigcode;
-  if (c.signal) j["in_cgo"] = c.inCgo;
-  return j;
-}
-
 json panicJson(const PanicRecord& p) {
   return {{"type", p.type ? json(*p.type) : json(nullptr)},
           {"value", p.value ? json(*p.value) : json(nullptr)},
@@ -148,7 +161,7 @@ std::string panicText(const PanicRecord& p) {
 }  // namespace
 
 CommandResult cmdDefers(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--json", false}, {"--output", true}, {"--system", false}}, "defers");
+  Parsed p = parse(args, kDefersUsage);
   if (p.positional.size() != 1)
     throw Error("go defers: give one goroutine id, or 'all' (see 'help go defers')");
   Runtime& rt = s.runtime();
@@ -191,7 +204,7 @@ CommandResult cmdDefers(Session& s, const std::vector<std::string>& args) {
 }
 
 CommandResult cmdPanics(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--json", false}, {"--output", true}}, "panics");
+  Parsed p = parse(args, kPanicsUsage);
   Runtime& rt = s.runtime();
   const Snapshot& snap = s.snapshot();
   std::vector<const GoroutineView*> sel;
@@ -230,6 +243,22 @@ CommandResult cmdPanics(Session& s, const std::vector<std::string>& args) {
   return deliver(p, text, "panics");
 }
 
-json causeJsonForInfo(const Cause& c) { return causeJson(c); }
+json causeJson(const Cause& c) {
+  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  json j = {{"kind", c.kind},
+            {"message", c.kind == "none" ? json(nullptr) : json(c.message)},
+            {"goroutine", c.goroutine ? json(c.goroutine->g.goid) : json(nullptr)},
+            {"m", opt(c.mId)},
+            {"thread", opt(c.threadIndex)},
+            {"thread_id", opt(c.tid)},
+            {"signal", opt(c.signal)},
+            {"function", c.function.empty() ? json(nullptr) : json(c.function)},
+            {"text", c.kind == "none" ? json(nullptr) : json(c.text())}};
+  if (c.sigpc) j["signal_pc"] = hex(*c.sigpc);
+  if (c.sigaddr) j["signal_addr"] = hex(*c.sigaddr);
+  if (c.sigcode) j["signal_code"] = *c.sigcode;
+  if (c.signal) j["in_cgo"] = c.inCgo;
+  return j;
+}
 
 }  // namespace goinspect

@@ -2,12 +2,32 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "command_list.h"
 #include "command_util.h"
 #include "scheduler.h"
 
 namespace goinspect {
 
 using nlohmann::json;
+
+const Usage kSchedUsage = {
+    "",
+    "The runtime's scheduler, from a core or a stopped process, with the counters and names of the "
+    "runtime's own schedtrace: GOMAXPROCS, idle Ps, Ms (threads) idle and spinning, the global run "
+    "queue, the GC phase and whether the world is stopped; each P (status, its M, local run queue "
+    "with goroutine ids, runnext, timers, cached dead gs); each M (OS thread id and debugger thread, "
+    "its P, current goroutine, locked goroutine, spinning, blocked on a note, in a syscall or cgo "
+    "call, and the runtime's mallocing/throwing/locks/preemptoff).",
+    {jsonOption("{\"procs\", \"idleprocs\", \"threads\", ..., \"ps\": [...], \"ms\": [...]}"), outputOption()}};
+
+const Usage kThreadsUsage = {
+    "",
+    "One line per debugger thread: its number and OS thread id, the M it is (m.procid), the M's P "
+    "and current goroutine, which stack the thread is on (the goroutine's, g0 or gsignal), and the "
+    "function at its pc, so the right thread can be picked with the debugger's own commands.",
+    {jsonOption("{\"threads\": [{\"index\", \"tid\", \"m\", \"p\", \"goroutine\", \"lockedg\", \"stack\", "
+                "\"pc\", \"function\", \"in_syscall\", \"incgo\", \"spinning\"}]}"),
+     outputOption()}};
 
 namespace {
 
@@ -158,7 +178,7 @@ std::string stackOf(Runtime& rt, const M* m, uint64_t sp) {
 }  // namespace
 
 CommandResult cmdSched(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--json", false}, {"--output", true}}, "sched");
+  Parsed p = parse(args, kSchedUsage);
   if (!p.positional.empty()) throw Error(fmt::format("go sched: unexpected argument '{}'", p.positional[0]));
   SchedState st = readSched(s.runtime(), s.target().threads());
   if (p.has("--json")) return deliver(p, dumpJson(schedJson(st)), "the scheduler's state");
@@ -166,7 +186,7 @@ CommandResult cmdSched(Session& s, const std::vector<std::string>& args) {
 }
 
 CommandResult cmdThreads(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--json", false}, {"--output", true}}, "threads");
+  Parsed p = parse(args, kThreadsUsage);
   if (!p.positional.empty()) throw Error(fmt::format("go threads: unexpected argument '{}'", p.positional[0]));
   Runtime& rt = s.runtime();
   std::vector<ThreadInfo> threads = s.target().threads();

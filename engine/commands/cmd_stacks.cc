@@ -1,5 +1,6 @@
 // go stacks: every goroutine's stack against its limits, the system stacks, a histogram of
 // stack sizes, totals against the runtime's own count, and a stack overflow's post-mortem.
+#include "command_list.h"
 #include "command_util.h"
 #include "stacks.h"
 
@@ -7,10 +8,25 @@ namespace goinspect {
 
 using nlohmann::json;
 
-namespace {
+const Usage kStacksUsage = {
+    "",
+    "Every goroutine's stack, most used first: used bytes (hi - sp) against its allocated size and "
+    "against runtime.maxstacksize (the limit in force, as debug.SetMaxStack left it), the distance "
+    "from sp to the guard (stackguard0; negative: past it, morestack is due), the frame count, what "
+    "the next growth would allocate (twice the size) and whether that passes the limit, and the "
+    "repeating call cycle when the goroutine recurses. Then each M's g0 and gsignal stack (with use "
+    "where its thread is on it), a histogram of stack sizes, and the total set against the runtime's "
+    "own count of stack memory (MemStats.StackInuse), the difference explained.\n"
+    "On a core from a 'goroutine stack exceeds N-byte limit' crash it starts with the post-mortem: "
+    "the goroutine that overflowed, its stack at the limit, the recursion and where it was entered.",
+    {{"--top", "N", "show the N goroutines using the most stack (default 20)"},
+     {"--all", "", "show every goroutine"},
+     {"--recursion", "", "only goroutines with a repeating call cycle"},
+     jsonOption("{\"max_stack_bytes\", \"goroutines\": [...], \"system_stacks\", \"histogram\", \"totals\", "
+                "\"overflow\", \"fatal\"}"),
+     outputOption()}};
 
-const std::vector<OptSpec> kStacksOpts = {
-    {"--top", true}, {"--all", false}, {"--recursion", false}, {"--json", false}, {"--output", true}};
+namespace {
 
 std::string pct(uint64_t part, uint64_t whole) {
   if (!whole) return "-";
@@ -156,7 +172,7 @@ std::string textReport(const StackReport& r, const std::vector<const GoroutineSt
 }  // namespace
 
 CommandResult cmdStacks(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, kStacksOpts, "stacks");
+  Parsed p = parse(args, kStacksUsage);
   if (!p.positional.empty()) throw Error(fmt::format("go stacks: unexpected argument '{}'", p.positional[0]));
   if (p.has("--top") && p.has("--all")) throw Error("--top and --all exclude each other");
   size_t top = p.has("--all") ? SIZE_MAX : p.has("--top") ? parseCount(p.get("--top"), "--top") : 20;
@@ -206,20 +222,6 @@ json fatalJson(const FatalError& f) {
           {"m", f.mId ? json(*f.mId) : json(nullptr)},
           {"thrower", f.thrower.empty() ? json(nullptr) : json(f.thrower)},
           {"frames", frames}};
-}
-
-std::string fatalText(const FatalError& f) {
-  std::string where = fmt::format("thread #{}{}", f.threadIndex, f.mId ? fmt::format(" (m{})", *f.mId) : "");
-  std::string g = f.goroutine ? fmt::format("goroutine {}", f.goroutine->g.goid) : "no goroutine";
-  if (f.kind == "stack overflow")
-    return fmt::format("stack overflow: {} ({}) hit the stack limit; thrown by {} on {}; 'go stacks' has the "
-                       "post-mortem", g, f.goroutine ? locationOf(*f.goroutine) : "?", f.thrower, where);
-  if (f.kind == "panic")
-    return fmt::format("unrecovered panic in {}{} on {}; 'go bt {}' shows it", g,
-                       f.thrower.empty() ? "" : " at " + f.thrower, where,
-                       f.goroutine ? std::to_string(f.goroutine->g.goid) : "all");
-  return fmt::format("fatal error{}; thrown by {} on {}, {}", f.message ? ": " + *f.message : "",
-                     f.thrower.empty() ? "runtime.throw" : f.thrower, where, g);
 }
 
 }  // namespace goinspect

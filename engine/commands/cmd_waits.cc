@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "command_list.h"
 #include "command_util.h"
 #include "labels.h"
 #include "leaks.h"
@@ -344,15 +345,55 @@ std::string dotGraph(const Waits& w, const std::vector<LeakGroup>& groups) {
   return s + edges + "}\n";
 }
 
-// ---- commands
-
-const std::vector<OptSpec> kWaitsOpts = {{"--system", false}, {"--dot", false},   {"--json", false},
-                                         {"--output", true},  {"--limit", true}};
-
 }  // namespace
 
+// ---- commands
+
+const Usage kWaitsUsage = {
+    "[ID...]",
+    "Every blocked goroutine (or the ones named) and exactly what it waits on, read from the "
+    "runtime's own wait structures: the channel (address, element type, len/cap, closed, every "
+    "goroutine queued to send or receive and this one's place in the queue; a select lists each "
+    "case), the sync.Mutex / RWMutex side / WaitGroup / Cond and every goroutine asleep on it (the "
+    "runtime's semaphore table), when a sleeping goroutine wakes, the file descriptor of a network "
+    "wait, the thread of a goroutine in a system call.\n"
+    "First a summary and the deadlock verdict: whether every goroutine is blocked with nothing left "
+    "to wake it (proven, as the runtime's own \"all goroutines are asleep\"), and the wait-for cycles "
+    "among goroutines (goroutine A waits on an object only B references, B on one only A references).",
+    {{"--system", "", "include the runtime's own goroutines (GC workers, finalizers, ...)"},
+     {"--limit", "N", "goroutines shown in text (default 100)"},
+     {"--dot", "",
+      "Graphviz DOT: goroutines grouped by stack (one node per group, with a count) pointing at the "
+      "channels and sync objects they wait on"},
+     jsonOption("{\"deadlock\": null or {\"all_blocked\", \"proven\", \"cycles\", \"why\"}, \"goroutines\": "
+                "[{\"id\", \"wait_reason\", \"blocked_on\": [...]}]}"),
+     outputOption()}};
+
+const Usage kChansUsage = {
+    "",
+    "One line per channel that has a goroutine waiting to send or receive: address, element type, "
+    "len/cap, closed, and the ids of the waiting senders and receivers in queue order.",
+    {{"--limit", "N", "channels shown in text (default 50)"},
+     jsonOption("{\"chans\": [{\"address\", \"elem_type\", \"cap\", \"len\", \"closed\", \"senders\", "
+                "\"receivers\"}]}"),
+     outputOption()}};
+
+const Usage kLeaksUsage = {
+    "",
+    "Blocked user goroutines grouped by everything that makes them alike: every frame, the wait "
+    "reason, the go statement that created them and their pprof labels. Each group has its size, the "
+    "range of minutes waited, the object its goroutines share or how many distinct ones they wait on, "
+    "and a verdict: LEAK when nothing the data shows can wake them (each waits alone on its own "
+    "channel, a nil channel, select {}, or the runtime's leak detector said so). Leaked groups "
+    "first, then by size.",
+    {{"--min", "N", "leave out groups smaller than N (default 1)"},
+     {"--limit", "N", "groups shown in text (default 20)"},
+     jsonOption("{\"groups\": [{\"count\", \"wait_reason\", \"frames\", \"created_by\", \"labels\", "
+                "\"wait_minutes\", \"goroutines\", \"leak\", \"why\", \"shared\", \"objects\"}]}"),
+     outputOption()}};
+
 CommandResult cmdWaits(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, kWaitsOpts, "waits");
+  Parsed p = parse(args, kWaitsUsage);
   if (p.has("--dot") && p.has("--json")) throw Error("--dot and --json exclude each other");
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 100;
   const Snapshot& snap = s.snapshot();
@@ -407,7 +448,7 @@ CommandResult cmdWaits(Session& s, const std::vector<std::string>& args) {
 }
 
 CommandResult cmdChans(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--json", false}, {"--output", true}, {"--limit", true}}, "chans");
+  Parsed p = parse(args, kChansUsage);
   if (!p.positional.empty()) throw Error(fmt::format("go chans: unexpected argument '{}'", p.positional[0]));
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 50;
   const Waits& w = s.waits();
@@ -444,7 +485,7 @@ CommandResult cmdChans(Session& s, const std::vector<std::string>& args) {
 }
 
 CommandResult cmdLeaks(Session& s, const std::vector<std::string>& args) {
-  Parsed p = parse(args, {{"--min", true}, {"--json", false}, {"--output", true}, {"--limit", true}}, "leaks");
+  Parsed p = parse(args, kLeaksUsage);
   if (!p.positional.empty()) throw Error(fmt::format("go leaks: unexpected argument '{}'", p.positional[0]));
   size_t min = p.has("--min") ? parseCount(p.get("--min"), "--min") : 1;
   size_t limit = p.has("--limit") ? parseCount(p.get("--limit"), "--limit") : 20;

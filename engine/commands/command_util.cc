@@ -1,44 +1,9 @@
 #include "command_util.h"
 
 #include <algorithm>
+#include <map>
 
 namespace goinspect {
-
-Parsed parse(const std::vector<std::string>& args, const std::vector<OptSpec>& specs, const std::string& cmd) {
-  Parsed p;
-  for (size_t i = 1; i < args.size(); i++) {
-    const std::string& a = args[i];
-    if (a.size() > 2 && a.starts_with("--")) {
-      std::string name = a, value;
-      bool inlineValue = false;
-      if (auto eq = a.find('='); eq != std::string::npos) {
-        name = a.substr(0, eq);
-        value = a.substr(eq + 1);
-        inlineValue = true;
-      }
-      auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptSpec& s) { return s.name == name; });
-      if (spec == specs.end()) throw Error(fmt::format("go {}: unknown option {} (see 'help go {}')", cmd, name, cmd));
-      if (spec->takesValue && !inlineValue) {
-        if (i + 1 >= args.size()) throw Error(fmt::format("go {}: {} needs a value", cmd, name));
-        value = args[++i];
-      }
-      p.opts[name] = value;
-    } else {
-      p.positional.push_back(a);
-    }
-  }
-  return p;
-}
-
-uint64_t parseCount(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(s, &used);
-    if (used == s.size() && v >= 0) return static_cast<uint64_t>(v);
-  } catch (...) {
-  }
-  throw Error(fmt::format("{} must be a non-negative number, not '{}'", what, s));
-}
 
 FrameSelection parseFrames(const Parsed& p, FrameSelection def) {
   if (!p.has("--frames")) return def;
@@ -97,6 +62,32 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
     out += line + "\n";
   }
   return out;
+}
+
+std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
+  std::map<std::string, size_t> by;
+  for (const auto* v : gs) by[v->status]++;
+  std::vector<std::pair<std::string, size_t>> v(by.begin(), by.end());
+  std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::string out;
+  for (auto& [k, n] : v) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, k);
+  return out;
+}
+
+// Valid JSON, greppable (one goroutine per line), and written goroutine by goroutine.
+CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
+                                    FrameSelection fs, const std::string& what) {
+  Out out(p);
+  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", nlohmann::json(snap.goVersion).dump()));
+  for (size_t i = 0; i < sel.size(); i++) {
+    std::string line = i ? ",\n" : "\n";
+    appendGoroutineJson(line, *sel[i], fs);
+    out.write(line);
+  }
+  out.write("\n]");
+  if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", nlohmann::json(snap.errors).dump()));
+  out.write("}\n");
+  return out.finish(what);
 }
 
 }  // namespace goinspect

@@ -1,12 +1,12 @@
-// What every `go` command shares: option parsing, where the output goes (the debugger or
-// --output FILE, streamed), aligned tables and the one-line names of a goroutine's
-// location and creator. Internal to the engine's command files.
+// What the `go` commands share: where the output goes (the debugger or --output FILE,
+// streamed), aligned tables, the one-line names of a goroutine's location and creator, and
+// the pieces two commands print alike. Internal to the engine's command files; options.h
+// has the parsing, report.h the goroutine's text and JSON.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,29 +14,11 @@
 #include "commands.h"
 #include "errors.h"
 #include "fatal.h"
+#include "options.h"
 #include "report.h"
 
 namespace goinspect {
 
-struct OptSpec {
-  std::string name;   // "--state"
-  bool takesValue;
-};
-
-struct Parsed {
-  std::map<std::string, std::string> opts;  // name → value ("" for flags)
-  std::vector<std::string> positional;
-  bool has(const std::string& n) const { return opts.count(n) > 0; }
-  std::string get(const std::string& n) const {
-    auto it = opts.find(n);
-    return it == opts.end() ? "" : it->second;
-  }
-};
-
-// Options and positional words after args[0] (the command name); throws Error on an
-// unknown option or a missing value.
-Parsed parse(const std::vector<std::string>& args, const std::vector<OptSpec>& specs, const std::string& cmd);
-uint64_t parseCount(const std::string& s, const std::string& what);
 FrameSelection parseFrames(const Parsed& p, FrameSelection def);
 std::string lower(std::string s);
 
@@ -90,23 +72,17 @@ std::string locationOf(const GoroutineView& v);
 std::string creatorOf(const GoroutineView& v);
 // Rows of cells, columns padded to their widest cell; the last column is never padded.
 std::string table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& rightAlign);
+// "314 waiting, 1 syscall": goroutines by status, most first.
+std::string stateCounts(const std::vector<const GoroutineView*>& gs);
+// {"go_version": ..., "goroutines": [ one goroutine per line ]}, written goroutine by
+// goroutine (go goroutines --json, go bt --json).
+CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
+                                    FrameSelection fs, const std::string& what);
 
-// go waits, go chans, go leaks (cmd_waits.cc).
-CommandResult cmdWaits(Session& s, const std::vector<std::string>& args);
-CommandResult cmdChans(Session& s, const std::vector<std::string>& args);
-CommandResult cmdLeaks(Session& s, const std::vector<std::string>& args);
-
-// go sched, go threads (cmd_sched.cc); go defers, go panics (cmd_defers.cc).
-CommandResult cmdSched(Session& s, const std::vector<std::string>& args);
-CommandResult cmdThreads(Session& s, const std::vector<std::string>& args);
-CommandResult cmdDefers(Session& s, const std::vector<std::string>& args);
-CommandResult cmdPanics(Session& s, const std::vector<std::string>& args);
-struct Cause;
-nlohmann::json causeJsonForInfo(const Cause& c);
-
-// go stacks (cmd_stacks.cc), and the fatal error as go info and go stacks show it.
-CommandResult cmdStacks(Session& s, const std::vector<std::string>& args);
+// The fatal error (cmd_stacks.cc) and the cause of death (cmd_defers.cc) as JSON, as go
+// stacks, go panics and go info show them.
 nlohmann::json fatalJson(const FatalError& f);
-std::string fatalText(const FatalError& f);
+struct Cause;
+nlohmann::json causeJson(const Cause& c);
 
 }  // namespace goinspect

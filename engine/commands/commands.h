@@ -9,41 +9,12 @@
 // runCommand never throws: every failure becomes r.error.
 #pragma once
 
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "goroutines.h"
-#include "memory.h"
+#include "session.h"
 
 namespace goinspect {
-
-struct Waits;
-
-class Session {
- public:
-  explicit Session(Target& target);
-  ~Session();
-  Target& target() { return target_; }
-  // The program and runtime model, loaded on first use; throws Error.
-  Runtime& runtime();
-  // Every goroutine at the current stop, taken once per stop.
-  const Snapshot& snapshot();
-  // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
-  // go chans and go leaks share it, and its stack sweep is the costly part.
-  const Waits& waits();
-
- private:
-  Target& target_;
-  Memory mem_;
-  std::string exe_;
-  std::unique_ptr<GoProgram> prog_;
-  std::unique_ptr<Runtime> rt_;
-  std::optional<Snapshot> snap_;
-  uint64_t snapStop_ = ~0ull;
-  std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
-};
 
 struct CommandResult {
   bool ok = true;
@@ -51,13 +22,19 @@ struct CommandResult {
   std::string error;
 };
 
+// What a front end registers for each command.
 struct CommandSpec {
   std::string name;
-  std::string summary;  // one line
-  std::string syntax;
-  std::string help;     // full help text
+  std::string summary;  // one line, short enough for 'help go' in 80 columns
+  std::string syntax;   // "go NAME ...", wrapped for 80 columns after "Syntax: "
+  // The description and options, one line per paragraph, unwrapped: LLDB wraps each line to
+  // the terminal; a debugger that does not wrap help passes it through wrapHelp first.
+  std::string help;
 };
 const std::vector<CommandSpec>& commandTable();
+
+// Help text wrapped to `width` columns, each continuation line indented as its paragraph.
+std::string wrapHelp(const std::string& help, size_t width);
 
 CommandResult runCommand(Session& session, const std::vector<std::string>& args);
 

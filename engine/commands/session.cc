@@ -1,0 +1,44 @@
+#include "session.h"
+
+#include "waits.h"
+
+namespace goinspect {
+
+Session::Session(Target& target) : target_(target), mem_(target) {}
+Session::~Session() = default;
+
+Runtime& Session::runtime() {
+  mem_.syncStop();
+  std::string exe = target_.executablePath();
+  if (!rt_ || exe != exe_) {
+    waits_.reset();
+    snap_.reset();
+    rt_.reset();
+    prog_ = GoProgram::load(target_, mem_);
+    rt_ = std::make_unique<Runtime>(*prog_, mem_);
+    if (prog_->layouts().source() != "DWARF") rt_->checkTableLayouts();
+    exe_ = exe;
+  }
+  return *rt_;
+}
+
+const Snapshot& Session::snapshot() {
+  Runtime& rt = runtime();
+  uint64_t stop = target_.stopId();
+  if (!snap_ || stop != snapStop_) {
+    // A new stop: every cached fact about the target may be stale.
+    rt.clearCaches();
+    waits_.reset();
+    snap_ = takeSnapshot(rt, target_);
+    snapStop_ = stop;
+  }
+  return *snap_;
+}
+
+const Waits& Session::waits() {
+  const Snapshot& snap = snapshot();
+  if (!waits_) waits_ = std::make_unique<Waits>(analyzeWaits(runtime(), snap));
+  return *waits_;
+}
+
+}  // namespace goinspect

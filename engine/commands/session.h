@@ -1,0 +1,44 @@
+// One engine session per debugger target: the program and runtime model, loaded once, and
+// what every command of one stop shares (the snapshot of every goroutine, the wait
+// analysis), taken once per stop and dropped when the target runs.
+//
+//   Session session(target);
+//   const Snapshot& snap = session.snapshot();   // throws Error
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "goroutines.h"
+#include "memory.h"
+
+namespace goinspect {
+
+struct Waits;
+
+class Session {
+ public:
+  explicit Session(Target& target);
+  ~Session();
+  Target& target() { return target_; }
+  // The program and runtime model, loaded on first use; throws Error.
+  Runtime& runtime();
+  // Every goroutine at the current stop, taken once per stop.
+  const Snapshot& snapshot();
+  // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
+  // go chans and go leaks share it, and its stack sweep is the costly part.
+  const Waits& waits();
+
+ private:
+  Target& target_;
+  Memory mem_;
+  std::string exe_;
+  std::unique_ptr<GoProgram> prog_;
+  std::unique_ptr<Runtime> rt_;
+  std::optional<Snapshot> snap_;
+  uint64_t snapStop_ = ~0ull;
+  std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
+};
+
+}  // namespace goinspect
