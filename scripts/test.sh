@@ -31,9 +31,15 @@ rc=0
 ctest --output-on-failure ${CTEST_ARGS:-} || rc=$?
 if [ $rc -ne 0 ]; then
   # The end of the output is what a CI summary keeps: say there what failed.
-  {
+  summary=$(
     echo "== FAILED (ctest exit $rc); failing cases from Testing/Temporary/LastTest.log:"
     grep -E "^(FAIL |       )|Failed|failed, " Testing/Temporary/LastTest.log | grep -v "0 failed" | tail -60 || true
-  } | tee /dev/stderr
+  )
+  printf '%s\n' "$summary"
+  # Also on stderr when it goes somewhere else. Through the descriptor: reopening
+  # /dev/stderr (tee /dev/stderr) truncates a log file that both streams go to.
+  if [ "$(stat -L -c %d:%i /proc/$$/fd/1)" != "$(stat -L -c %d:%i /proc/$$/fd/2)" ]; then
+    printf '%s\n' "$summary" >&2
+  fi
 fi
 exit $rc
