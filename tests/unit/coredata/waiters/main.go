@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -62,6 +63,32 @@ func main() {
 	go deep(50, ch)
 	go ping(20, ch) // 21 frames: ping, then 10 cycles of pong → ping
 	go tri1(7, ch)  // 7 cycles of tri1 → tri2 → tri3, then the bottom tri1
-	time.Sleep(200 * time.Millisecond)
+	settle()
 	panic("waiters: dump")
+}
+
+// settle waits until no goroutine but main is running or runnable, so that every one is
+// parked where it parks in every run: a fixed sleep would leave a slow run's short of it.
+// Polling reuses one buffer: it allocates nothing more, and starts no GC.
+func settle() {
+	var buf [64 << 10]byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+		if busy(buf[:runtime.Stack(buf[:], true)]) <= 1 {
+			return
+		}
+	}
+	panic("waiters: goroutines did not park")
+}
+
+// busy counts the goroutines a runtime.Stack dump shows running or runnable.
+func busy(dump []byte) int {
+	n := 0
+	for _, state := range []string{" [running", " [runnable"} {
+		for i := 0; i+len(state) <= len(dump); i++ {
+			if string(dump[i:i+len(state)]) == state {
+				n++
+			}
+		}
+	}
+	return n
 }
