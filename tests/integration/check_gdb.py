@@ -29,6 +29,7 @@ import json
 import os
 import struct
 import sys
+import time
 from typing import Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -285,14 +286,17 @@ class GdbRunner(cg.Runner):
         try:
             argv = gdb_argv(self.script, [f"attach {h.pid}"],
                             [f'go goroutines --json --frames all --output "{out_json}"', "detach"])
+            t0 = time.monotonic()  # before the plugin looks; the dump is printed before quit returns
             rc, log = run_gdb(argv, os.path.join(work, "gdb.log"))
             _, dump = h.dump_after_detach(work, "gdb")
+            minutes = cg.live_minutes_between(time.monotonic() - t0)
         finally:
             h.close()
         if rc != 0:
             raise CaseError(f"gdb exited {rc}: {log[-800:]}")
         res = read_json(out_json, "gdb go goroutines")
-        return cg.compare(dump, res, minor=minor, live=True, go_version=cg.toolchain_version(minor))
+        return cg.compare(dump, res, minor=minor, live=True, go_version=cg.toolchain_version(minor),
+                          live_minutes=minutes)
 
     def case_gdb_corrupt(self, minor, exe, work) -> Diffs:
         diffs = Diffs()

@@ -28,9 +28,10 @@ Cases TOOLCHAIN/MODE/FIXTURE/KIND (modes plain, noopt, stripped, pie):
   running/core       scheddetail=1 (sysmon prints at most once, at start; startpanic_m
                      prints the crash-time block): the core against that block, the dump's
                      goroutine headers (m=N, 1.22+) and, for sched, the truth lines.
-  sched/core-sigquit `FIXTURE hang` as above, SIGQUIT once READY: the crash-time block,
-  running/core-sigquit the dump, and every thread's own section ("PC=... m=N", the goroutine
-                     it was running or "goroutine 0" with its g0 address).
+  sched/core-sigquit `FIXTURE hang` as above, SIGQUIT once READY and then its threads
+  running/core-sigquit quiet (wait_quiet: no M left spinning after main parked): the
+                     crash-time block, the dump, and every thread's own section ("PC=...
+                     m=N", the goroutine it was running or "goroutine 0" with its g0).
   The core cases need the crash-time block to show a scheduler at rest (see motion(): no
   spinning M, nothing queued or runnable, every P running a running goroutine or idle and
   counted idle, no P in a syscall): the fixture is run again, up to 3 times, until it
@@ -44,8 +45,9 @@ What a block proves about the process afterwards, and so the comparisons (each d
 names the P, M, G or thread, the field, what the runtime says and what the plugin says):
   * globals: procs = gomaxprocs, idleprocs, threads, spinningthreads, needspinning,
     idlethreads, runqueue (and len(runqueue_goroutines)), gcwaiting, nmidlelocked, stopwait,
-    sysmonwait; live: world_stopped false and gc_phase "off" (no GC can start: nothing
-    allocates after READY and the forced GC is 2 minutes away); cores: freezetheworld()
+    sysmonwait; live: world_stopped false and gc_phase "off" (no GC can start: the fixture
+    runs with GOGC=off, see check_goroutines.fixture_env, so its own runtime.GC() before
+    READY is the last, and sysmon forces none); cores: freezetheworld()
     runs right after the crash-time block (startpanic_m), so gcwaiting is true, stopwait
     0x7fffffff (freezeStopWait) and world_stopped true;
   * Ps in allp order: id, status (and status_name), m, runqsize (= len(runq)), gfreecnt,
@@ -1035,6 +1037,42 @@ def _still_pair(blocks: List[SchedBlock]) -> bool:
         not block_problems(blocks[-1]) and not motion(blocks[-1])
 
 
+def running_threads(pid: int) -> Optional[int]:
+    """How many of the process's threads the kernel has running or runnable (state R);
+    None once it is gone."""
+    n = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/stat") as f:
+                n += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        except OSError:
+            pass
+    return n
+
+
+def wait_quiet(h: "TracedFixture", busy: int, timeout: float):
+    """Waits until at most `busy` of the fixture's threads are running or runnable, in two
+    reads in a row: every other M is asleep in the kernel, so none is spinning, starting or
+    in the scheduler, and the goroutine that printed READY has parked. A moving scheduler
+    always has such an M on a CPU or waiting for one, and once none is, nothing is left to
+    wake one (timers an hour away, GOGC=off)."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        n = running_threads(h.pid)
+        if n is None or h.p.poll() is not None:
+            raise CaseError(f"fixture exited ({h.p.poll()}) while waiting for it to be quiet")
+        quiet = quiet + 1 if n <= busy else 0
+        if time.monotonic() > deadline:
+            raise CaseError(f"the fixture's threads were not quiet within {timeout}s "
+                            f"({n} running, {busy} expected)")
+        time.sleep(0.02)
+
+
 def proc_tids(pid: int) -> List[int]:
     try:
         return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
@@ -1160,15 +1198,20 @@ class Runner(cg.Runner):
 
     # --- cores
 
-    def crash(self, exe, work, sigquit: bool):
+    def crash(self, exe, work, sigquit: bool, busy: int = 0):
         """Runs the fixture to its death with the crash-time block on: (stdout, dump text
-        without the blocks, the crash-time block, core)."""
+        without the blocks, the crash-time block, core). busy: how many threads run for good
+        in it (SIGQUIT)."""
         for n in os.listdir(work):
             if n == "core" or n.startswith("core."):
                 os.remove(os.path.join(work, n))
         if sigquit:
             h = TracedFixture(exe, work, "crash", GODEBUG_CRASH)
             try:
+                # main prints READY, then parks, and its timer wakes an M to spin: a SIGQUIT
+                # sent at once would find the scheduler in that motion. Sent once the
+                # threads are quiet, it finds the state the fixture holds for good.
+                wait_quiet(h, busy, T_STILL)
                 rc = h.quit()
                 stdout, text = h.stdout, h.err_text()
             finally:
@@ -1210,7 +1253,8 @@ class Runner(cg.Runner):
         cannot say what it did since (settle_adrift)."""
         d = SDiffs()
         for attempt in range(CRASH_TRIES):
-            stdout, text, block, core = self.crash(exe, work, sigquit)
+            stdout, text, block, core = self.crash(exe, work, sigquit,
+                                                   busy=1 if fixture == "running" else 0)
             why = motion(block)
             if why:
                 d.note(f"run {attempt + 1}: the crash-time block shows the scheduler in "

@@ -137,6 +137,67 @@ class Compare(unittest.TestCase):
         pg["status"], pg["wait_reason"] = "running", ""
         self.check(d, res, 24, expect=[f"goroutine {g.id}: state: dump '{g.status}', plugin 'running"])
 
+    def test_live_sysmon_wakes_after_the_attach(self):
+        # Live, the dump comes after the plugin's look: sysmon may wake the scavenger in
+        # between. Only live, and only for the goroutines sysmon readies.
+        d = load(27, "syscalls.quit-system")
+        g = next(g for g in d.goroutines if g.status == "GC scavenge wait")
+        g.status = "runnable"
+        res = cg.fake_plugin_json(d, "go1.x")
+        pg = by_id(res, g.id)
+        pg["status"], pg["wait_reason"] = "waiting", "GC scavenge wait"
+        diffs = self.check(d, res, 27, live=True)
+        self.assertTrue(any("woken by sysmon after the plugin looked" in n for n in diffs.notes))
+        self.check(d, res, 27, expect=[f"goroutine {g.id}: state: dump 'runnable'"])
+        user = user_goroutine(d, "main.main")
+        other = next(x for x in d.goroutines if x.id not in (g.id, user.id) and
+                     x.status not in cg.SYSMON_WAKES + ("running",))
+        other_status = other.status
+        other.status = "runnable"
+        self.check(d, res, 27, live=True, expect=[f"goroutine {other.id}: state: dump 'runnable', "
+                                                  f"plugin '{other_status}'"])
+
+    def test_live_main_on_its_way_from_ready(self):
+        # main prints READY just before it parks in settle.HangForever: the attach may find
+        # it running, runnable or in the write; the dump has it parked there.
+        d = load(27, "syscalls.quit-system")
+        main = user_goroutine(d, "main.main")
+        self.assertEqual(main.id, 1)
+        for f in main.frames:
+            if f.function == "main.hangForever":  # this sample predates settle.HangForever
+                f.function = cg.HANG_FOREVER
+        res = cg.fake_plugin_json(d, "go1.x")
+        pg = by_id(res, 1)
+        for st in ("running", "runnable", "syscall"):
+            pg.update(status=st, wait_reason=None, m=3, frames=pg["frames"][2:])
+            diffs = self.check(d, res, 27, live=True)
+            self.assertTrue(any(n.startswith(f"goroutine 1: {st} at the attach") for n in diffs.notes))
+            # Not in a core, nor when the dump does not have it parked in HangForever.
+            self.check(d, res, 27, expect=[f"goroutine 1: state: dump 'sleep', plugin '{st}'"])
+        pg["gp"] = "0x1"
+        self.check(d, res, 27, live=True, expect=["goroutine 1: gp"])
+        for f in main.frames:
+            if f.function == cg.HANG_FOREVER:
+                f.function = "main.hangForever"
+        self.check(d, res, 27, live=True, expect=["goroutine 1: state: dump 'sleep', plugin 'syscall'"])
+
+    def test_live_wait_minutes(self):
+        d = load(27, "syscalls.quit-system")
+        res = cg.fake_plugin_json(d, "go1.x")
+        g = next(g for g in d.goroutines if g.status == "chan receive")
+        g.wait_minutes = 4
+        by_id(res, g.id)["wait_since_minutes"] = 1
+        self.check(d, res, 27, expect=[f"goroutine {g.id}: wait minutes: dump 4, plugin 1"])
+        self.check(d, res, 27, live=True, expect=[f"goroutine {g.id}: wait minutes (live: dump "
+                                                  "may be up to 1 ahead): dump 4, plugin 1"])
+        diffs = cg.compare(d, res, minor=27, live=True, go_version="go1.x", live_minutes=3)
+        self.assertEqual(diffs.items, [])
+        by_id(res, g.id)["wait_since_minutes"] = 5  # the dump, later, cannot be behind
+        diffs = cg.compare(d, res, minor=27, live=True, go_version="go1.x", live_minutes=3)
+        self.assertEqual(len(diffs.items), 1)
+        self.assertEqual([cg.live_minutes_between(s) for s in (0.5, 59, 60, 61, 130)],
+                         [1, 1, 1, 2, 3])
+
     def test_crashing_goroutine_extra_frames(self):
         d = load(25, "deferpanic.crash")
         crash = cg.crashing_goroutine(d)

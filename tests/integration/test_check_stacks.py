@@ -86,6 +86,25 @@ class Compare(unittest.TestCase):
             f"goroutine {g.id}: state: dump 'sleep', plugin 'sleeping'",
             f"goroutine {g.id}: used_bytes (hi - sp)"])
 
+    def test_sysmon_woken_runtime_goroutine(self):
+        # sysmon may wake the scavenger or the forced-GC helper after the dump is printed:
+        # runnable in the core, with its parked stack. Any other change of state is a fault.
+        d, case, stacks, info, frames = load(27, "parked.crash")
+        g = next(g for g in d.goroutines if g.status in cs.cg.SYSMON_WAKES)
+        pg = goroutine(stacks, g.id)
+        pg["status"], pg["state"] = "runnable", "runnable"
+        diffs = self.check(27, d, case, stacks, info, frames)
+        self.assertTrue(any("woken by sysmon" in n for n in diffs.notes))
+        pg["status"], pg["state"] = "running", "running"
+        self.check(27, d, case, stacks, info, frames, expect=[
+            f"goroutine {g.id}: state: dump '{g.status}', plugin 'running'"])
+        pg["status"], pg["state"] = "waiting", g.status
+        u = user_goroutine(d, "main.sleeper")
+        pu = goroutine(stacks, u.id)
+        pu["status"], pu["state"] = "runnable", "runnable"
+        self.check(27, d, case, stacks, info, frames, expect=[
+            f"goroutine {u.id}: state: dump 'sleep', plugin 'runnable'"])
+
     def test_elided_frames_count(self):
         d, case, stacks, info, frames = load(27, "recursion.crash")
         g = next(g for g in d.goroutines if g.elision and g.elision.count > 90)

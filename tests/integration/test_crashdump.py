@@ -409,7 +409,11 @@ class FreshDumps(unittest.TestCase):
             self.skipTest(f"no fixtures built under {root}")
         for exe in exes:
             with self.subTest(exe=exe):
-                env = dict(os.environ, GOTRACEBACK="crash", GODEBUG="tracebacklabels=1")
+                # GOGC=off: after the fixture's own GC and settling, no runtime goroutine
+                # has work left that could have it running, stack unavailable, at the crash.
+                env = dict(os.environ, GOTRACEBACK="crash", GODEBUG="tracebacklabels=1",
+                           GOGC="off")
+                env.pop("GOMEMLIMIT", None)
                 p = subprocess.run(["bash", "-c", 'ulimit -c 0; exec "$0" crash', exe],
                                    env=env, capture_output=True, timeout=120, cwd="/tmp")
                 d = crashdump.parse(p.stderr.decode("utf-8", "replace"))
