@@ -1,6 +1,7 @@
 #include "stripped.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <unordered_set>
 #include <vector>
@@ -21,8 +22,12 @@ std::vector<DataRange> dataRanges(const ElfFile& elf) {
 }
 
 // Candidate data addresses (runtime) referenced by `func`'s code, in code order, each once.
-// An instruction may carry an immediate after its displacement (cmp $imm, sym(%rip)), so
-// the end of the instruction is tried at +0, +1 and +4 bytes past the displacement.
+// A RIP-relative operand is a ModRM byte with mod 00 and r/m 101, then the 32-bit
+// displacement (no SIB byte can come between), so only windows after such a byte are read;
+// the others cannot be an operand. An instruction may carry an immediate after its
+// displacement (cmp $imm, sym(%rip)), so the end of the instruction is tried at +0, +1 and
+// +4 bytes past the displacement. What remains still includes bytes that only look like an
+// operand: a candidate is never proof.
 std::vector<uint64_t> dataRefs(const GoProgram& prog, std::string_view func) {
   std::vector<uint64_t> out;
   const Func* f = prog.pcln().funcByName(func);
@@ -30,7 +35,8 @@ std::vector<uint64_t> dataRefs(const GoProgram& prog, std::string_view func) {
   auto code = prog.elf().bytesAt(f->entry, f->end - f->entry);
   auto ranges = dataRanges(prog.elf());
   std::unordered_set<uint64_t> seen;
-  for (size_t i = 0; i + 4 <= code.size(); i++) {
+  for (size_t i = 1; i + 4 <= code.size(); i++) {
+    if ((code[i - 1] & 0xc7) != 0x05) continue;
     int32_t disp;
     std::memcpy(&disp, code.data() + i, 4);
     for (uint64_t imm : {0, 1, 4}) {
@@ -40,6 +46,24 @@ std::vector<uint64_t> dataRefs(const GoProgram& prog, std::string_view func) {
                                 [&](const DataRange& d) { return target >= d.lo && target < d.hi; });
       if (inData && seen.insert(target).second) out.push_back(target + prog.bias());
     }
+  }
+  return out;
+}
+
+// The data addresses (runtime) that `func` stores the constant `imm` into with
+// MOVQ $imm32, sym(%rip): REX.W C7 /0, ModRM 05, the displacement, then the immediate.
+std::set<uint64_t> constStores(const GoProgram& prog, std::string_view func, uint32_t imm) {
+  std::set<uint64_t> out;
+  const Func* f = prog.pcln().funcByName(func);
+  if (!f || f->end <= f->entry || f->end - f->entry > (1 << 20)) return out;
+  auto code = prog.elf().bytesAt(f->entry, f->end - f->entry);
+  for (size_t i = 0; i + 11 <= code.size(); i++) {
+    uint32_t v;
+    std::memcpy(&v, code.data() + i + 7, 4);
+    if (code[i] != 0x48 || code[i + 1] != 0xc7 || code[i + 2] != 0x05 || v != imm) continue;
+    int32_t disp;
+    std::memcpy(&disp, code.data() + i + 3, 4);
+    out.insert(f->entry + i + 11 + static_cast<int64_t>(disp) + prog.bias());
   }
   return out;
 }
@@ -67,9 +91,19 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
   const Layouts& lay = prog.layouts();
   auto goidOff = lay.offset("runtime.g", "goid");
   auto statusOff = lay.offset("runtime.g", "atomicstatus");
+  // Every candidate that fits is collected: a global is found only when exactly one does.
+  // Taking the first that fits would make the answer depend on the code's order and on what
+  // the memory at the other candidates happens to hold (the heap's history).
+  auto one = [](const auto& xs) { return xs.size() == 1 ? std::optional<uint64_t>(*xs.begin()) : std::nullopt; };
 
-  // allgs: a slice whose first g is the main goroutine (goid 1); allglen holds its length.
-  for (uint64_t x : dataRefs(prog, "runtime.allgadd")) {
+  // allgs: allgadd appends to it, so its code reads the slice's len and cap too (proc.go);
+  // its first g is the main goroutine (goid 1). allgptr, also read there, points at the same
+  // array but has no len and cap beside it. allglen: the one other word holding the length.
+  auto allgadd = dataRefs(prog, "runtime.allgadd");
+  std::set<uint64_t> allgaddSet(allgadd.begin(), allgadd.end());
+  std::set<uint64_t> allgs;
+  for (uint64_t x : allgadd) {
+    if (!allgaddSet.count(x + 8) || !allgaddSet.count(x + 16)) continue;
     auto ptr = mem.u64(x), len = mem.u64(x + 8), cap = mem.u64(x + 16);
     if (!ptr || !len || !cap || *ptr == 0 || *len == 0 || *len > *cap || *cap > (1ull << 32)) continue;
     auto g0 = mem.u64(*ptr);
@@ -77,37 +111,54 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
     auto goid = mem.u64(*g0 + *goidOff);
     auto st = mem.u32(*g0 + *statusOff);
     if (!goid || *goid != 1 || !st || (*st & ~0x1000u) > 64) continue;
-    found["runtime.allgs"] = {x, 24};
-    for (uint64_t y : dataRefs(prog, "runtime.allgadd"))
-      if (y != x && y != x + 8 && mem.u64(y) == len) found["runtime.allglen"] = {y, 8};
-    break;
+    allgs.insert(x);
+  }
+  if (auto x = one(allgs)) {
+    found["runtime.allgs"] = {*x, 24};
+    auto len = mem.u64(*x + 8);
+    std::set<uint64_t> lens;
+    for (uint64_t y : allgadd)
+      if ((y < *x || y >= *x + 24) && mem.u64(y) == len) lens.insert(y);
+    if (auto y = one(lens)) found["runtime.allglen"] = {*y, 8};
   }
 
-  // allm: the head of a cycle-free alllink list that reaches m0 (id 0).
+  // allm: the head of a cycle-free alllink list that reaches m0 (id 0). mcommoninit puts each
+  // new M at the head (proc.go), so a word holding any other M of the list heads a tail of
+  // it: allm is the candidate whose list holds every other candidate's head.
   auto mId = lay.offset("runtime.m", "id"), mNext = lay.offset("runtime.m", "alllink"),
        mG0 = lay.offset("runtime.m", "g0");
   if (mId && mNext && mG0) {
+    struct MList {
+      uint64_t x, head;
+      std::unordered_set<uint64_t> ms;
+    };
+    std::vector<MList> lists;
     for (uint64_t x : dataRefs(prog, "runtime.mcommoninit")) {
       auto head = mem.u64(x);
       if (!head || *head == 0) continue;
-      std::unordered_set<uint64_t> seen;
+      MList l{x, *head, {}};
       bool sawM0 = false, ok = true;
       for (uint64_t mp = *head; mp && ok; ) {
-        if (!seen.insert(mp).second || seen.size() > 100000) { ok = false; break; }
+        if (!l.ms.insert(mp).second || l.ms.size() > 100000) { ok = false; break; }
         auto id = mem.u64(mp + *mId), g0 = mem.u64(mp + *mG0), next = mem.u64(mp + *mNext);
         if (!id || !g0 || *g0 == 0 || !next || *id > 1000000) { ok = false; break; }
         sawM0 |= *id == 0;
         mp = *next;
       }
-      if (ok && sawM0) {
-        found["runtime.allm"] = {x, 8};
-        break;
-      }
+      if (ok && sawM0) lists.push_back(std::move(l));
     }
+    std::set<uint64_t> allm;
+    for (const MList& l : lists)
+      if (std::all_of(lists.begin(), lists.end(), [&](const MList& o) {
+            return &o == &l || (o.head != l.head && l.ms.count(o.head));
+          }))
+        allm.insert(l.x);
+    if (auto x = one(allm)) found["runtime.allm"] = {*x, 8};
   }
 
   // allp: a slice of *p where allp[i].id == i.
   if (auto pId = lay.offset("runtime.p", "id")) {
+    std::set<uint64_t> allp;
     for (uint64_t x : dataRefs(prog, "runtime.procresize")) {
       auto ptr = mem.u64(x), len = mem.u64(x + 8), cap = mem.u64(x + 16);
       if (!ptr || !len || !cap || *ptr == 0 || *len == 0 || *len > *cap || *cap > 100000) continue;
@@ -117,11 +168,9 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
         auto id = pp ? mem.u32(*pp + *pId) : std::nullopt;
         ok = id && *id == i;
       }
-      if (ok) {
-        found["runtime.allp"] = {x, 24};
-        break;
-      }
+      if (ok) allp.insert(x);
     }
+    if (auto x = one(allp)) found["runtime.allp"] = {*x, 24};
   }
 
   // sched: mnext - nmfreed (mcount) is the length of the allm list; the idle lists are empty
@@ -163,54 +212,80 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> discoverGlobals(const GoPro
     if (candidates.size() == 1) found["runtime.sched"] = {*candidates.begin(), *size};
   }
 
-  // maxstacksize: newstack compares against it first, then maxstackceiling.
-  for (uint64_t x : dataRefs(prog, "runtime.newstack")) {
-    auto v = mem.u64(x);
-    if (v && *v >= 4096 && *v <= (1ull << 50) && *v % 8 == 0) {
-      found["runtime.maxstacksize"] = {x, 8};
-      break;
+  // maxstacksize and maxstackceiling: runtime.main sets both to constants before any user
+  // code runs (proc.go: 1000000000 on 64-bit, and twice that), and newstack compares against
+  // both (stack.go). The stores name the addresses; the value does not (SetMaxStack sets any).
+  // Only runtime.main writes maxstackceiling: 1<<20 from the data until then, 2e9 after.
+  auto newstack = dataRefs(prog, "runtime.newstack");
+  auto storedBy = [&](uint32_t imm) -> std::optional<uint64_t> {
+    auto x = one(constStores(prog, "runtime.main", imm));
+    if (!x || std::find(newstack.begin(), newstack.end(), *x) == newstack.end()) return std::nullopt;
+    return x;
+  };
+  auto maxstack = storedBy(1000000000), ceiling = storedBy(2000000000);
+  if (maxstack && ceiling && *maxstack != *ceiling) {
+    auto c = mem.u64(*ceiling);
+    if (c && (*c == 2000000000 || *c == (1 << 20))) {
+      found["runtime.maxstacksize"] = {*maxstack, 8};
+      found["runtime.maxstackceiling"] = {*ceiling, 8};
     }
   }
 
-  // memstats: the stack-span allocator updates memstats.heapStats (at offset 0 of mstats)
-  // through heapStats.acquire. A candidate must read as the ring of three heapStatsDelta:
-  // gen in 0..2, and page-granular bytes in stacks within the bytes committed.
-  auto gen = lay.offset("runtime.mstats", "heapStats.gen");
+  // memstats: gcMarkTermination records each GC in it (mgc.go: last_gc_unix, pause_total_ns,
+  // pause_ns[numgc%256], pause_end[...], numgc, gc_cpu_fraction, last_gc_nanotime,
+  // lastHeapInUse), so its code references each of those fields: the one base they all fit
+  // is memstats. The stack allocator updates memstats.heapStats (offset 0 of mstats) through
+  // heapStats.acquire in (*mcache).refill and (*mheap).allocSpan, whose code must reference
+  // the same base. Memory only confirms: the ring of three heapStatsDelta has gen in 0..2
+  // and whole pages in stacks. It cannot choose: once GCs have run, mheap_.sweepgen, which
+  // refill references, reads as such a ring too (allspans' cap of 8192 in the place of
+  // inStacks, sweepgen and a span set's head and tail in that of committed).
   auto stats = lay.offset("runtime.mstats", "heapStats.stats");
+  auto gen = lay.offset("runtime.mstats", "heapStats.gen");
   auto inStacks = lay.offset("runtime.heapStatsDelta", "inStacks");
-  auto committed = lay.offset("runtime.heapStatsDelta", "committed");
   auto delta = lay.size("runtime.heapStatsDelta");
   auto mstatsSize = lay.size("runtime.mstats");
-  if (gen && stats && *stats == 0 && inStacks && committed && delta && mstatsSize) {
+  std::vector<uint64_t> recorded;
+  for (const char* f : {"last_gc_unix", "pause_total_ns", "pause_ns", "pause_end", "numgc", "gc_cpu_fraction",
+                        "last_gc_nanotime", "lastHeapInUse"})
+    if (auto o = lay.offset("runtime.mstats", f)) recorded.push_back(*o);
+  if (recorded.size() == 8 && stats && *stats == 0 && gen && inStacks && delta && mstatsSize) {
+    auto marked = dataRefs(prog, "runtime.gcMarkTermination");
+    std::set<uint64_t> markSet(marked.begin(), marked.end()), bases;
+    for (uint64_t x : marked)
+      if (x >= recorded[0] && std::all_of(recorded.begin(), recorded.end(),
+                                          [&](uint64_t o) { return markSet.count(x - recorded[0] + o); }))
+        bases.insert(x - recorded[0]);
+    auto base = one(bases);
+    bool updated = false;
     for (const char* fn : {"runtime.(*mcache).refill", "runtime.(*mheap).allocSpan"}) {
-      for (uint64_t x : dataRefs(prog, fn)) {
-        auto g = mem.u32(x + *gen);
-        if (!g || *g > 2) continue;
-        int64_t stacks = 0, comm = 0;
-        bool ok = true;
-        for (uint64_t k = 0; k < 3 && ok; k++) {
-          auto a = mem.u64(x + k * *delta + *inStacks), c = mem.u64(x + k * *delta + *committed);
-          ok = a && c;
-          if (ok) stacks += static_cast<int64_t>(*a), comm += static_cast<int64_t>(*c);
-        }
-        if (!ok || stacks <= 0 || stacks % 8192 || stacks > comm || comm > (1ll << 44)) continue;
-        found["runtime.memstats"] = {x, *mstatsSize};
-        break;
+      auto refs = dataRefs(prog, fn);
+      updated |= base && std::find(refs.begin(), refs.end(), *base) != refs.end();
+    }
+    if (base && updated) {
+      auto g = mem.u32(*base + *gen);
+      int64_t inUse = 0;
+      bool ok = g && *g <= 2;
+      for (uint64_t k = 0; k < 3 && ok; k++) {
+        auto a = mem.u64(*base + k * *delta + *inStacks);
+        ok = a.has_value();
+        if (ok) inUse += static_cast<int64_t>(*a);
       }
-      if (found.count("runtime.memstats")) break;
+      if (ok && inUse >= 0 && inUse % 8192 == 0 && inUse < (1ll << 44)) found["runtime.memstats"] = {*base, *mstatsSize};
     }
   }
 
   // The strings goroutineheader prints: gStatusStrings starts "idle", "runnable";
   // waitReasonStrings starts "" (waitReasonZero), "GC assist marking".
+  std::set<uint64_t> gStatus, waitReasons;
   for (uint64_t x : dataRefs(prog, "runtime.goroutineheader")) {
     auto s0 = printable(mem, x, 64), s1 = printable(mem, x + 16, 64);
     if (!s0 || !s1) continue;
-    if (*s0 == "idle" && *s1 == "runnable" && !found.count("runtime.gStatusStrings"))
-      found["runtime.gStatusStrings"] = {x, 16 * stringArrayLen(mem, x, 16)};
-    if (s0->empty() && *s1 == "GC assist marking" && !found.count("runtime.waitReasonStrings"))
-      found["runtime.waitReasonStrings"] = {x, 16 * stringArrayLen(mem, x, 128)};
+    if (*s0 == "idle" && *s1 == "runnable") gStatus.insert(x);
+    if (s0->empty() && *s1 == "GC assist marking") waitReasons.insert(x);
   }
+  if (auto x = one(gStatus)) found["runtime.gStatusStrings"] = {*x, 16 * stringArrayLen(mem, *x, 16)};
+  if (auto x = one(waitReasons)) found["runtime.waitReasonStrings"] = {*x, 16 * stringArrayLen(mem, *x, 128)};
   return found;
 }
 

@@ -107,14 +107,19 @@ TEST_CASE("every build of waiters lists its parked goroutines with the runtime's
 
 TEST_CASE("globals found without symbols are the ones the symbol table names", "[engine][stripped]") {
   auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
-  CAPTURE(v);
-  std::string d = coreDir(v, "plain");
+  // plain and pie; gc: the plain binary after several collections (what memory near the
+  // globals holds changes); layout: more packages linked in (the globals and their
+  // neighbours move).
+  auto mode = GENERATE(as<std::string>{}, "plain", "pie", "gc", "layout");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
   auto t = CoreTarget::open(d + "/waiters", d + "/core");
   Memory mem(*t);
   auto prog = GoProgram::load(*t, mem);
   auto found = discoverGlobals(*prog, mem);
-  for (const char* name : {"runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.allp", "runtime.maxstacksize", "runtime.memstats",
-                           "runtime.gStatusStrings", "runtime.waitReasonStrings"}) {
+  for (const char* name : {"runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.allp", "runtime.maxstacksize",
+                           "runtime.maxstackceiling", "runtime.memstats", "runtime.gStatusStrings",
+                           "runtime.waitReasonStrings"}) {
     CAPTURE(name);
     REQUIRE(found.count(name));
     CHECK(found[name].first == *prog->elf().symbol(name) + prog->bias());
@@ -127,6 +132,93 @@ TEST_CASE("globals found without symbols are the ones the symbol table names", "
   // The string tables' lengths come from memory; they must cover the real arrays.
   CHECK(found["runtime.gStatusStrings"].second >= *prog->elf().symbolSize("runtime.gStatusStrings"));
   CHECK(found["runtime.waitReasonStrings"].second >= *prog->elf().symbolSize("runtime.waitReasonStrings"));
+  CHECK(found["runtime.memstats"].second == *prog->elf().symbolSize("runtime.memstats"));
+  // The gc cores did collect: memstats.numgc counts runtime.GC's five and any of its own.
+  if (mode == "gc") CHECK(mem.u32(found["runtime.memstats"].first + prog->off("runtime.mstats", "numgc")) >= 5);
+}
+
+namespace {
+
+// Overlays chosen words on a target's memory, whatever the target holds there (or not).
+class OverlayTarget : public Target {
+ public:
+  explicit OverlayTarget(Target& t) : t_(t) {}
+  void set(uint64_t addr, uint64_t value) {
+    for (int i = 0; i < 8; i++) bytes_[addr + i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+  bool readMemory(uint64_t a, void* b, size_t n) override {
+    auto it = bytes_.lower_bound(a);
+    bool touched = it != bytes_.end() && it->first < a + n;
+    if (!t_.readMemory(a, b, n)) {
+      if (!touched) return false;
+      std::memset(b, 0, n);
+    }
+    for (; it != bytes_.end() && it->first < a + n; ++it) static_cast<uint8_t*>(b)[it->first - a] = it->second;
+    return true;
+  }
+  std::vector<ThreadInfo> threads() override { return t_.threads(); }
+  std::optional<uint64_t> lookupSymbol(const std::string& n) override { return t_.lookupSymbol(n); }
+  std::string executablePath() override { return t_.executablePath(); }
+  uint64_t loadBias() override { return t_.loadBias(); }
+  uint64_t stopId() override { return 1; }
+
+ private:
+  Target& t_;
+  std::map<uint64_t, uint8_t> bytes_;
+};
+
+}  // namespace
+
+TEST_CASE("what memory holds beside a global does not choose it", "[engine][stripped]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  CAPTURE(v);
+  std::string d = coreDir(v, "plain");
+  auto core = CoreTarget::open(d + "/waiters", d + "/core");
+  OverlayTarget t(*core);
+  uint64_t maxstack = 0, ceiling = 0, memstats = 0;
+  std::set<uint64_t> dressed;
+  {
+    Memory mem(*core);
+    auto prog = GoProgram::load(*core, mem);
+    auto sym = [&](const char* n) { return *prog->elf().symbol(n) + prog->bias(); };
+    maxstack = sym("runtime.maxstacksize"), ceiling = sym("runtime.maxstackceiling"), memstats = sym("runtime.memstats");
+    uint64_t mstatsSize = prog->sizeOf("runtime.mstats");
+    uint64_t md = sym("runtime.firstmoduledata"), mdSize = prog->sizeOf("runtime.moduledata");
+    // The real globals keep what they hold, and so does the moduledata the program is read
+    // through; any other word may be made to look like them.
+    auto dress = [&](uint64_t x, uint64_t value) {
+      bool real = x == maxstack || x == ceiling || (x >= memstats && x < memstats + mstatsSize) ||
+                  (x + 8 > md && x < md + mdSize);
+      if (!real) t.set(x, value);
+      return !real;
+    };
+    // Every other word newstack may reference reads as a stack limit (2^32, as one seen in
+    // the wild), and every other base the heap-stats code may reference as a ring of
+    // heapStatsDelta with a page of stacks: the look of the real ones, elsewhere.
+    for (uint64_t x : codeDataRefs(*prog, "runtime.newstack"))
+      if (dress(x, 1ull << 32)) dressed.insert(x);
+    uint64_t delta = prog->sizeOf("runtime.heapStatsDelta");
+    uint64_t gen = prog->off("runtime.mstats", "heapStats.gen");
+    uint64_t committed = prog->off("runtime.heapStatsDelta", "committed");
+    uint64_t inStacks = prog->off("runtime.heapStatsDelta", "inStacks");
+    for (const char* fn : {"runtime.(*mcache).refill", "runtime.(*mheap).allocSpan", "runtime.gcMarkTermination"})
+      for (uint64_t x : codeDataRefs(*prog, fn)) {
+        if (!dress(x + gen, 0)) continue;
+        for (uint64_t k = 0; k < 3; k++) {
+          dress(x + k * delta + committed, 1 << 20);
+          dress(x + k * delta + inStacks, k == 0 ? 8192 : 0);
+        }
+        dressed.insert(x);
+      }
+  }
+  REQUIRE(dressed.size() > 3);
+  Memory mem(t);
+  auto prog = GoProgram::load(t, mem);
+  auto found = discoverGlobals(*prog, mem);
+  auto at = [&](const char* name) { return found.count(name) ? found[name].first : 0; };
+  CHECK(at("runtime.maxstacksize") == maxstack);
+  CHECK(at("runtime.maxstackceiling") == ceiling);
+  CHECK(at("runtime.memstats") == memstats);
 }
 
 TEST_CASE("a stripped build gives the same account as the plain build of the same program", "[engine][stripped]") {

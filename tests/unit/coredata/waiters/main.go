@@ -1,10 +1,13 @@
 // waiters parks a few goroutines in different ways and then panics, so that with
 // GOTRACEBACK=crash it leaves a core and the runtime's own account of every goroutine.
+// With WAITERS_GC set it first churns the heap through a few collections, as a service's
+// heap has been: the "gc" cores of make-cores.sh.
 package main
 
 import (
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -53,6 +56,9 @@ func tri2(n int, ch chan int) { tri3(n, ch) }
 func tri3(n int, ch chan int) { tri1(n-1, ch) }
 
 func main() {
+	if _, ok := syscall.Getenv("WAITERS_GC"); ok {
+		churn()
+	}
 	ch := make(chan int)
 	var mu sync.Mutex
 	mu.Lock()
@@ -91,4 +97,24 @@ func busy(dump []byte) int {
 		}
 	}
 	return n
+}
+
+// sink keeps a part of what churn allocates alive across its collections.
+var sink [][]byte
+
+// churn allocates objects of every small size class and some large ones, keeps a quarter,
+// and collects after each of five rounds: swept spans, partial and full span sets, GC
+// records and pause times then hold what a long-running process's do.
+func churn() {
+	for round := 0; round < 5; round++ {
+		for size := 8; size <= 64<<10; size += size / 4 {
+			for k := 0; k < 16; k++ {
+				b := make([]byte, size)
+				if k%4 == 0 {
+					sink = append(sink, b)
+				}
+			}
+		}
+		runtime.GC()
+	}
 }
