@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "fatal.h"
+#include "bounds.h"
 #include "runtime.h"
 
 namespace goinspect {
@@ -32,7 +33,7 @@ std::optional<size_t> pendingTimers(Runtime& rt) {
   auto heap = prog.offOpt("runtime.p", {"timers.heap", "timers"});
   if (!allp || !heap) return std::nullopt;
   auto ptr = mem.u64(*allp), len = mem.u64(*allp + 8);
-  if (!ptr || !len || *len > 1 << 16) return std::nullopt;
+  if (!ptr || !len || *len > bounds::kMaxPs) return std::nullopt;
   size_t n = 0;
   for (uint64_t i = 0; i < *len; i++) {
     auto pp = mem.u64(*ptr + 8 * i);

@@ -5,13 +5,13 @@
 #include <map>
 #include <unordered_set>
 
+#include "bounds.h"
 #include "varint.h"
 
 namespace goinspect {
 
 namespace {
 
-constexpr size_t kMaxRecords = 1'000'000;  // bound on a _defer chain (a loop can pile up many)
 constexpr uint64_t kBadDefer = 1;          // runtime.badDefer(): a rangefunc list closed for good
 
 struct Record {
@@ -164,7 +164,7 @@ GoroutineDefers PendingDefers::of(const GoroutineView& v) {
   std::map<uint64_t, std::vector<Record>> bySp;
   std::vector<uint64_t> spOrder;
   std::unordered_set<uint64_t> seen;
-  for (uint64_t d = v.g.deferp; d && seen.size() < kMaxRecords; ) {
+  for (uint64_t d = v.g.deferp; d && seen.size() < bounds::kMaxDefers; ) {
     if (!seen.insert(d).second) {
       out.error = fmt::format("the _defer chain loops at {:#x}", d);
       break;
@@ -178,7 +178,7 @@ GoroutineDefers PendingDefers::of(const GoroutineView& v) {
     bySp[rec->sp].push_back(*rec);
     d = rec->link;
   }
-  if (seen.size() >= kMaxRecords) out.error = fmt::format("the _defer chain is longer than {} records", kMaxRecords);
+  if (seen.size() >= bounds::kMaxDefers) out.error = fmt::format("the _defer chain is longer than {} records", bounds::kMaxDefers);
 
   auto addRecords = [&](uint64_t sp, std::optional<size_t> index, const std::string& frame) {
     auto it = bySp.find(sp);
@@ -202,7 +202,7 @@ GoroutineDefers PendingDefers::of(const GoroutineView& v) {
         // The loop body's defers, newest first, on the list the record's head points to.
         uint64_t d = rec.head ? r.mem_.u64(rec.head).value_or(0) : 0;
         std::unordered_set<uint64_t> inList;
-        while (d && d != kBadDefer && inList.size() < kMaxRecords && inList.insert(d).second) {
+        while (d && d != kBadDefer && inList.size() < bounds::kMaxDefers && inList.insert(d).second) {
           auto x = r.record(d);
           if (!x) {
             out.error = fmt::format("cannot read the rangefunc _defer record at {:#x}", d);

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "bounds.h"
+
 namespace goinspect {
 
 namespace {
 
-constexpr size_t kMaxMessage = 4096;
 constexpr size_t kMaxGoroutineFrames = 64;
 
 bool printableText(const std::string& s) {
@@ -30,7 +31,7 @@ std::optional<std::string> throwMessage(Runtime& rt, const Frame& f) {
     if (words[i] != closure) continue;
     for (size_t j = i + 1; j + 1 < words.size() && j <= i + 3; j++) {
       uint64_t len = words[j + 1];
-      if (words[j] == 0 || len == 0 || len > kMaxMessage) continue;
+      if (words[j] == 0 || len == 0 || len > bounds::kMaxString) continue;
       std::string s(len, '\0');
       if (rt.mem().read(words[j], s.data(), len) && printableText(s)) return s;
     }

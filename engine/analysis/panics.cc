@@ -8,14 +8,12 @@
 #include <unordered_set>
 
 #include "gotype.h"
+#include "bounds.h"
 
 namespace goinspect {
 
 namespace {
 
-constexpr size_t kMaxPanics = 1000;      // bound on a g._panic chain
-constexpr size_t kMaxText = 4096;        // longest panic text read
-constexpr int kMaxErrorDepth = 8;        // wrapped errors followed
 
 // internal/abi.Kind values (stable since Go 1.0's reflect.Kind).
 enum Kind : uint8_t {
@@ -69,13 +67,13 @@ class ValueReader {
   // The text of the value (typ, data) of an `any`; nullopt when the memory does not say it.
   std::optional<std::string> text(uint64_t typ, uint64_t data, int depth = 0) {
     if (!typ) return "nil";
-    if (depth > kMaxErrorDepth) return std::nullopt;
+    if (depth > bounds::kMaxErrorDepth) return std::nullopt;
     auto name = typeName(typ);
     auto kind = mem_.u8(typ + kindOff_);
     if (!name || !kind) return std::nullopt;
     const std::string& n = *name;
     uint8_t k = *kind & 0x1f;
-    auto str = [&](uint64_t at) { return mem_.goString(at, kMaxText); };
+    auto str = [&](uint64_t at) { return mem_.goString(at, bounds::kMaxString); };
     // The runtime's own errors, and the standard library's common ones, by their fields.
     if (n == "runtime.errorString" || n == "runtime.errorAddressString") {
       if (auto s = str(data)) return "runtime error: " + *s;
@@ -170,7 +168,7 @@ class ValueReader {
   // *runtime.TypeAssertionError{_interface, concrete, asserted *_type; missingMethod string}.
   std::optional<std::string> typeAssertion(uint64_t data) {
     auto iface = mem_.u64(data), concrete = mem_.u64(data + 8), asserted = mem_.u64(data + 16);
-    auto missing = mem_.goString(data + 24, 256);
+    auto missing = mem_.goString(data + 24, bounds::kMaxString);
     if (!iface || !concrete || !asserted || !missing) return std::nullopt;
     std::string inter = *iface ? typeName(*iface).value_or("?") : "interface";
     std::string as = typeName(*asserted).value_or("?");
@@ -233,7 +231,7 @@ std::vector<PanicRecord> panicsOf(Runtime& rt, const GoroutineView& v, std::stri
   }
   ValueReader values(rt);
   std::unordered_set<uint64_t> seen;
-  for (uint64_t p = v.g.panicp; p && out.size() < kMaxPanics && seen.insert(p).second;) {
+  for (uint64_t p = v.g.panicp; p && out.size() < bounds::kMaxPanics && seen.insert(p).second;) {
     auto typ = rt.mem().u64(p + *arg), data = rt.mem().u64(p + *arg + 8), next = rt.mem().u64(p + *link);
     if (!typ || !data || !next) {
       if (err) *err = fmt::format("cannot read the _panic record at {:#x}", p);

@@ -21,9 +21,12 @@ GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> ma
   s.used = v.usedBytes();
   s.size = v.sizeBytes();
   const G& g = v.g;
+  // Both on the stack, so the distance fits (a stack is at most bounds::kMaxStackBytes);
+  // their difference as int64s would overflow for a stack straddling 2^63.
   if (g.stackguard0 != kStackPreempt && g.stackguard0 != kStackFork && g.stackguard0 >= g.stackLo &&
-      g.stackguard0 < g.stackHi && s.sp)
-    s.guardDistance = static_cast<int64_t>(s.sp) - static_cast<int64_t>(g.stackguard0);
+      g.stackguard0 < g.stackHi && s.sp >= g.stackLo && s.sp <= g.stackHi)
+    s.guardDistance = s.sp >= g.stackguard0 ? static_cast<int64_t>(s.sp - g.stackguard0)
+                                            : -static_cast<int64_t>(g.stackguard0 - s.sp);
   s.frames = v.bt.frames.size();
   s.nextSize = 2 * s.size;
   s.nextExceedsMax = maxStack && s.nextSize > *maxStack;

@@ -8,6 +8,7 @@
 
 #include "deadlock.h"
 #include "gotype.h"
+#include "bounds.h"
 #include "runtime.h"
 #include "semtable.h"
 
@@ -15,8 +16,6 @@ namespace goinspect {
 
 namespace {
 
-constexpr size_t kMaxQueue = 1 << 20;     // goroutines queued on one channel
-constexpr size_t kMaxSelectCases = 1 << 16;
 constexpr uint64_t kScanBytes = 4096;     // stack words searched for a Cond or pollDesc
 constexpr uint64_t kMaxReferenceScan = 1 << 20;  // per goroutine, when looking for referrers
 constexpr uint64_t kGlobalsBlock = 1 << 20;
@@ -188,7 +187,7 @@ class Analyzer {
     bool select = startsWith(v.waitReason, "select");
     auto sg = mem_.u64(v.g.addr + *o_.gWaiting);
     std::unordered_set<uint64_t> seen;
-    for (uint64_t s = sg.value_or(0); s && seen.size() < kMaxSelectCases; ) {
+    for (uint64_t s = sg.value_or(0); s && seen.size() < bounds::kMaxSelectCases; ) {
       if (!seen.insert(s).second) {
         gw.error = "g.waiting loops";
         break;
@@ -236,8 +235,8 @@ class Analyzer {
   void walkQueue(ChanInfo& ch, uint64_t head, const char* dir, std::vector<int64_t>& out) {
     std::unordered_set<uint64_t> seen;
     for (uint64_t s = mem_.u64(head).value_or(0); s;) {
-      if (out.size() >= kMaxQueue || !seen.insert(s).second) {
-        ch.error = fmt::format("the {} queue loops or passes {} entries", dir, kMaxQueue);
+      if (out.size() >= bounds::kMaxQueue || !seen.insert(s).second) {
+        ch.error = fmt::format("the {} queue loops or passes {} entries", dir, bounds::kMaxQueue);
         return;
       }
       auto gp = mem_.u64(s + *o_.sgG);
@@ -328,7 +327,7 @@ class Analyzer {
       std::vector<int64_t> ids;
       int pos = -1;
       std::unordered_set<uint64_t> seen;
-      for (uint64_t s = mem_.u64(list + *o_.nlHead).value_or(0); s && ids.size() < kMaxQueue;) {
+      for (uint64_t s = mem_.u64(list + *o_.nlHead).value_or(0); s && ids.size() < bounds::kMaxQueue;) {
         if (!seen.insert(s).second) return false;
         auto gp = mem_.u64(s + *o_.sgG);
         if (!gp || !byG_.count(*gp)) return false;

@@ -71,7 +71,9 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
     v.status = rt.statusName(g.status);
     if ((g.status == kGwaiting || g.status == rt.leakedStatus()) && g.waitreason != 0)
       v.waitReason = rt.waitReasonString(g.waitreason);
-    if ((g.status == kGwaiting || g.status == kGsyscall) && g.waitsince != 0 && now >= g.waitsince)
+    // waitsince is the nanotime() the goroutine parked at, 0 when not recorded; nanotime
+    // is positive, so a negative one is damage, not a time.
+    if ((g.status == kGwaiting || g.status == kGsyscall) && g.waitsince > 0 && now >= g.waitsince)
       v.waitMinutes = (now - g.waitsince) / 60'000'000'000LL;
     v.lockedToThread = g.lockedm != 0;
     const ThreadContext* thread = nullptr;

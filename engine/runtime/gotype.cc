@@ -1,10 +1,20 @@
 #include "gotype.h"
 
+#include "bounds.h"
+#include "labels.h"
+
 namespace goinspect {
 
 namespace {
 constexpr uint8_t kTFlagExtraStar = 1 << 1;  // internal/abi.TFlagExtraStar
-constexpr size_t kMaxName = 4096;
+
+// What reflect could print: UTF-8 without control characters (a struct tag in a type's
+// name is quoted). Anything else is not a type name but what a damaged descriptor points at.
+bool printableName(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return validUtf8(s) == s;
+}
 }  // namespace
 
 TypeNames::TypeNames(const GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
@@ -38,8 +48,8 @@ std::optional<std::string> TypeNames::name(uint64_t type) {
         break;
       }
     }
-    if (ok && len <= kMaxName)
-      if (auto s = mem_.bytes(p, len)) {
+    if (ok && len <= bounds::kMaxString)
+      if (auto s = mem_.bytes(p, len); s && printableName(*s)) {
         if ((*tflag & kTFlagExtraStar) && !s->empty() && (*s)[0] == '*') s->erase(0, 1);
         out = std::move(*s);
       }

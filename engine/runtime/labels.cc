@@ -7,13 +7,13 @@
 #include <unordered_set>
 
 #include "goprogram.h"
+#include "bounds.h"
 #include "memory.h"
 
 namespace goinspect {
 
 namespace {
 
-constexpr uint64_t kMaxLen = uint64_t{1} << 40;  // a string or slice length past this is garbage
 
 uint64_t le64(const uint8_t* p) {
   uint64_t v;
@@ -134,10 +134,10 @@ std::optional<std::string> LabelReader::readString(uint64_t addr) {
 }
 
 std::optional<std::string> LabelReader::stringAt(uint64_t ptr, uint64_t len) {
-  if (len > kMaxLen) return std::nullopt;
+  if (len > bounds::kMaxLength) return std::nullopt;
   if (len == 0) return std::string();
-  if (len <= kMaxString) return mem_.bytes(ptr, len);
-  auto s = mem_.bytes(ptr, kMaxString);
+  if (len <= bounds::kMaxString) return mem_.bytes(ptr, len);
+  auto s = mem_.bytes(ptr, bounds::kMaxString);
   if (s) *s += "...";
   return s;
 }
@@ -146,8 +146,8 @@ bool LabelReader::readList(uint64_t p, GoLabels& out) {
   const ListLayout& l = *list_;
   auto arr = mem_.u64(p + l.array);
   auto len = mem_.u64(p + l.len);
-  if (!arr || !len || *len > kMaxLen) return false;
-  uint64_t n = std::min<uint64_t>(*len, kMaxLabels);
+  if (!arr || !len || *len > bounds::kMaxLength) return false;
+  uint64_t n = std::min<uint64_t>(*len, bounds::kMaxLabels);
   if (n == 0) return true;
   if (!*arr) return false;
   // The elements in one read, then each string's bytes.
@@ -181,16 +181,16 @@ bool LabelReader::readMap(uint64_t p, GoLabels& out) {
 
   std::unordered_set<uint64_t> seen;  // buckets read: cycle check over overflow chains
   std::unordered_set<std::string> keys;
-  size_t budget = kMaxBuckets;
+  size_t budget = bounds::kMaxLabelBuckets;
   std::vector<uint8_t> buf(m.bucketSize);
   // One bucket and its overflow chain. In an old bucket, slots already moved to the new
   // array are marked evacuated{X,Y,Empty}; empty slots are below minTopHash everywhere.
   auto chain = [&](uint64_t b) -> bool {
-    while (b && out.size() < kMaxLabels) {
+    while (b && out.size() < bounds::kMaxLabels) {
       if (budget == 0 || !seen.insert(b).second) return true;
       budget--;
       if (!mem_.read(b, buf.data(), buf.size())) return false;
-      for (uint64_t i = 0; i < m.bucketCnt && out.size() < kMaxLabels; i++) {
+      for (uint64_t i = 0; i < m.bucketCnt && out.size() < bounds::kMaxLabels; i++) {
         int64_t top = buf[m.tophash + i];
         if (top < m.minTopHash) continue;  // empty, or evacuated (evacuatedX/Y/Empty < minTopHash)
         auto k = readString(b + m.keys + i * m.keySize);
@@ -207,10 +207,10 @@ bool LabelReader::readMap(uint64_t p, GoLabels& out) {
   uint64_t nb = uint64_t{1} << *B;
   if (*oldbuckets) {
     uint64_t nold = (*flags & m.sameSizeGrow) ? nb : nb / 2;
-    for (uint64_t i = 0; i < nold && out.size() < kMaxLabels && budget; i++)
+    for (uint64_t i = 0; i < nold && out.size() < bounds::kMaxLabels && budget; i++)
       if (!chain(*oldbuckets + i * m.bucketSize)) return false;
   }
-  for (uint64_t i = 0; i < nb && out.size() < kMaxLabels && budget; i++)
+  for (uint64_t i = 0; i < nb && out.size() < bounds::kMaxLabels && budget; i++)
     if (!chain(*buckets + i * m.bucketSize)) return false;
   return true;
 }

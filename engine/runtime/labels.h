@@ -12,8 +12,8 @@
 //   Go 1.24-1.25  labelMap is struct{LabelSet}, LabelSet{list []label{key, value string}}.
 //   Go 1.26+      labelMap is struct{Set label.Set}, label.Set{List []label.Label{Key, Value}}
 //                 (internal/runtime/pprof/label, shared with the runtime's traceback).
-// Every read is bounded (kMaxLabels entries, kMaxString bytes a string, a bucket budget) and
-// never throws: a label map that cannot be read gives no labels.
+// Every read is bounded (bounds.h: kMaxLabels entries, kMaxString bytes a string,
+// kMaxLabelBuckets buckets) and never throws: a label map that cannot be read gives no labels.
 #pragma once
 
 #include <cstdint>
@@ -33,10 +33,6 @@ using GoLabels = std::vector<std::pair<std::string, std::string>>;
 
 class LabelReader {
  public:
-  static constexpr size_t kMaxLabels = 1000;
-  static constexpr size_t kMaxString = 4096;  // longer keys/values are cut here, "..." added
-  static constexpr size_t kMaxBuckets = 4096;  // buckets (with overflow) read from one map
-
   LabelReader(GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {}
 
   // The labels g.labels (`labelsPtr`) points to, sorted by key. Never throws. A goroutine

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "bounds.h"
+
 namespace goinspect {
 
 namespace {
-constexpr uint32_t kGscan = 0x1000;        // runtime._Gscan
-constexpr size_t kMaxGoroutines = 50'000'000;  // bound on allglen: a corrupt value stops here
-constexpr size_t kMaxMs = 100'000;
+constexpr uint32_t kGscan = 0x1000;  // runtime._Gscan
 }  // namespace
 
 Runtime::Runtime(GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
@@ -95,11 +95,18 @@ std::vector<uint64_t> Runtime::allgs() {
   // allglen is what the runtime itself trusts; allgs may have grown past it mid-append.
   if (auto lenSym = prog_.global("runtime.allglen"))
     if (auto l = mem_.u64(*lenSym); l && *l <= *len) len = l;
-  if (*len > kMaxGoroutines)
+  if (*len > bounds::kMaxGoroutines)
     throw Error(fmt::format("runtime.allgs has an implausible length {}", *len));
-  std::vector<uint64_t> out(*len);
-  if (*len && !mem_.read(*ptr, out.data(), *len * 8))
-    throw Error(fmt::format("cannot read the {} entries of runtime.allgs at {:#x}", *len, *ptr));
+  // A block at a time: what is allocated follows what the target really holds, not what a
+  // corrupt allglen claims.
+  constexpr uint64_t kBlock = 1 << 16;
+  std::vector<uint64_t> out;
+  for (uint64_t i = 0; i < *len; i += kBlock) {
+    uint64_t n = std::min(kBlock, *len - i);
+    out.resize(i + n);
+    if (!mem_.read(*ptr + 8 * i, out.data() + i, n * 8))
+      throw Error(fmt::format("cannot read the {} entries of runtime.allgs at {:#x}", *len, *ptr));
+  }
   return out;
 }
 
@@ -142,6 +149,12 @@ std::optional<G> Runtime::readG(uint64_t gp, std::string* err) {
     if (err) *err = fmt::format("g at {:#x} looks corrupt (status {}, goid {})", gp, st, g.goid);
     return std::nullopt;
   }
+  // Every size and depth the engine computes from a stack starts here: bounds that are not
+  // a stack make the g corrupt, not its stack a 2^64-byte one.
+  if (g.stackHi < g.stackLo || g.stackHi - g.stackLo > bounds::kMaxStackBytes) {
+    if (err) *err = fmt::format("g at {:#x} looks corrupt (stack [{:#x}, {:#x}))", gp, g.stackLo, g.stackHi);
+    return std::nullopt;
+  }
   return g;
 }
 
@@ -156,7 +169,7 @@ const std::vector<M>& Runtime::allms() {
            oP = prog_.off(T, "p"), oNext = prog_.off(T, "alllink");
   std::unordered_set<uint64_t> seen;
   uint64_t mp = mem_.u64(*head).value_or(0);
-  while (mp && ms_->size() < kMaxMs && seen.insert(mp).second) {
+  while (mp && ms_->size() < bounds::kMaxMs && seen.insert(mp).second) {
     M m;
     m.addr = mp;
     m.id = static_cast<int64_t>(mem_.u64(mp + oId).value_or(0));
@@ -189,8 +202,9 @@ std::vector<std::string> Runtime::readStringArray(const std::string& sym) {
   std::vector<std::string> out;
   auto a = prog_.global(sym);
   auto size = prog_.globalSize(sym);
-  if (!a || !size || *size % 16 || *size > 16 * 1024) return out;
-  for (uint64_t i = 0; i < *size / 16; i++) out.push_back(mem_.goString(*a + 16 * i, 256).value_or(""));
+  if (!a || !size || *size % 16 || *size / 16 > bounds::kMaxRuntimeStrings) return out;
+  for (uint64_t i = 0; i < *size / 16; i++)
+    out.push_back(mem_.goString(*a + 16 * i, bounds::kMaxRuntimeString).value_or(""));
   return out;
 }
 
@@ -276,8 +290,9 @@ std::optional<uint64_t> Runtime::stackInUse() {
   int64_t sum = 0;
   for (uint64_t k = 0; k < 3; k++) {
     auto v = mem_.u64(*a + *stats + k * *delta + *in);
-    if (!v) return std::nullopt;
-    sum += static_cast<int64_t>(*v);
+    // Each generation's delta may be negative; the three never add up past int64, unless
+    // what was read is not a count.
+    if (!v || __builtin_add_overflow(sum, static_cast<int64_t>(*v), &sum)) return std::nullopt;
   }
   if (sum < 0) return std::nullopt;
   return static_cast<uint64_t>(sum);
@@ -310,7 +325,7 @@ int64_t Runtime::nowEstimate(const std::vector<G>& gs) {
   auto syscallwhen = prog_.offOpt("runtime.p", "sysmontick.syscallwhen");
   if (allp && schedwhen && syscallwhen) {
     auto ptr = mem_.u64(*allp), len = mem_.u64(*allp + 8);
-    for (uint64_t i = 0; ptr && len && i < *len && i < 4096; i++)
+    for (uint64_t i = 0; ptr && len && i < *len && i < bounds::kMaxPs; i++)
       if (auto pp = mem_.u64(*ptr + 8 * i); pp && *pp) {
         see(mem_.u64(*pp + *schedwhen));
         see(mem_.u64(*pp + *syscallwhen));

@@ -5,17 +5,17 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bounds.h"
+
 namespace goinspect {
 
 namespace {
 
 constexpr uint64_t kRunqLen = 256;          // len(p.runq), fixed since Go 1.4
-constexpr size_t kMaxGlobalRunq = 10'000'000;  // bound on sched.runq's walk
-constexpr size_t kMaxPs = 100'000;
 // runtime.freezeStopWait: a fatal error's freezetheworld sets stopwait to it, and each P it
 // stops counts it down by one.
 constexpr int64_t kFreezeStopWait = 0x7fffffff;
-bool frozen(int64_t stopwait) { return stopwait > kFreezeStopWait - int64_t{kMaxPs} && stopwait <= kFreezeStopWait; }
+bool frozen(int64_t stopwait) { return stopwait > kFreezeStopWait - int64_t{bounds::kMaxPs} && stopwait <= kFreezeStopWait; }
 
 const char* pStatusName(uint32_t s) {
   static const char* const names[] = {"idle", "running", "syscall", "gcstop", "dead"};
@@ -70,7 +70,7 @@ void readGlobals(Runtime& rt, SchedState* s, Goids& goid) {
   if (head && link) {
     std::unordered_set<uint64_t> seen;
     uint64_t gp = rt.mem().u64(b + *head).value_or(0);
-    while (gp && seen.size() < kMaxGlobalRunq && seen.insert(gp).second) {
+    while (gp && seen.size() < bounds::kMaxGlobalRunq && seen.insert(gp).second) {
       if (auto id = goid(gp)) s->runqGoroutines.push_back(*id);
       gp = rt.mem().u64(gp + *link).value_or(0);
     }
@@ -89,7 +89,7 @@ void readPs(Runtime& rt, SchedState* s, Goids& goid) {
     return;
   }
   auto ptr = mem.u64(*allp), len = mem.u64(*allp + 8);
-  if (!ptr || !len || *len > kMaxPs) {
+  if (!ptr || !len || *len > bounds::kMaxPs) {
     s->errors.push_back(fmt::format("cannot read runtime.allp at {:#x}", *allp));
     return;
   }
@@ -119,9 +119,15 @@ void readPs(Runtime& rt, SchedState* s, Goids& goid) {
       if (auto m = mem.u64(static_cast<uint64_t>(*mp) + *mId)) p.m = static_cast<int64_t>(*m);
     auto h = rt.readInt(*pp, T, {"runqhead"}), t = rt.readInt(*pp, T, {"runqtail"});
     if (h && t) {
-      p.runqsize = static_cast<uint32_t>(*t - *h);
-      for (uint32_t k = static_cast<uint32_t>(*h); runq && k != static_cast<uint32_t>(*t) && p.runq.size() < kRunqLen; k++)
-        if (auto gp = mem.u64(*pp + *runq + 8 * (k % kRunqLen)))
+      // runqtail - runqhead counts the slots in use (uint32 arithmetic, as runqput's), never
+      // more than the 256 there are: a count past that is not a queue, and is not walked.
+      p.runqsize = static_cast<uint32_t>(*t) - static_cast<uint32_t>(*h);
+      if (p.runqsize > kRunqLen)
+        s->errors.push_back(fmt::format("P {} (allp[{}]): its run queue's head {} and tail {} say {} goroutines, "
+                                        "more than its {} slots",
+                                        p.id, i, *h, *t, p.runqsize, kRunqLen));
+      for (uint32_t k = 0; runq && p.runqsize <= kRunqLen && k < p.runqsize; k++)
+        if (auto gp = mem.u64(*pp + *runq + 8 * ((static_cast<uint32_t>(*h) + k) % kRunqLen)))
           if (auto g = goid(*gp)) p.runq.push_back(*g);
     }
     if (runnext)
@@ -155,7 +161,7 @@ void readMs(Runtime& rt, SchedState* s, Goids& goid, const std::vector<ThreadInf
     ms.throwing = rt.readInt(m.addr, T, {"throwing"});
     ms.locks = rt.readInt(m.addr, T, {"locks"});
     ms.dying = rt.readInt(m.addr, T, {"dying"});
-    if (preemptoff) ms.preemptoff = rt.mem().goString(m.addr + *preemptoff, 256);
+    if (preemptoff) ms.preemptoff = rt.mem().goString(m.addr + *preemptoff, bounds::kMaxRuntimeString);
     ms.spinning = rt.readInt(m.addr, T, {"spinning"}).value_or(0) != 0;
     ms.blocked = rt.readInt(m.addr, T, {"blocked"}).value_or(0) != 0;
     ms.incgo = rt.readInt(m.addr, T, {"incgo"}).value_or(0) != 0;

@@ -4,6 +4,7 @@
 
 #include <unordered_set>
 
+#include "bounds.h"
 #include "runtime.h"
 #include "stripped.h"
 
@@ -13,7 +14,6 @@ namespace {
 
 constexpr uint64_t kSemTabSize = 251;   // runtime.semTabSize
 constexpr uint64_t kRootStride = 64;    // semaRoot padded to cpu.CacheLinePadSize (amd64)
-constexpr size_t kMaxSleepers = 1 << 21;
 
 struct Walker {
   Memory& mem;
@@ -31,7 +31,7 @@ struct Walker {
       uint64_t s = todo.back();
       todo.pop_back();
       if (!s) continue;
-      if (nodes++ > kMaxSleepers || !seen.insert(s).second) return false;
+      if (nodes++ > bounds::kMaxSleepers || !seen.insert(s).second) return false;
       auto addr = mem.u64(s + elemOff);
       if (!addr) return false;
       SleepQueue& q = out.queues[*addr];
@@ -43,7 +43,7 @@ struct Walker {
         out.byGoroutine[*gp] = {*addr, static_cast<int>(q.goids.size())};
         q.goids.push_back(it->second);
         w = mem.u64(w + waitlinkOff).value_or(0);
-        if (w && (nodes++ > kMaxSleepers || !seen.insert(w).second)) return false;
+        if (w && (nodes++ > bounds::kMaxSleepers || !seen.insert(w).second)) return false;
       }
       auto l = mem.u64(s + prevOff), r = mem.u64(s + nextOff);
       if (!l || !r) return false;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bounds.h"
+
 namespace goinspect {
 
 namespace {
@@ -12,8 +14,6 @@ namespace {
 // uc_mcontext.gregs starts 40 bytes in (uc_flags, uc_link, uc_stack).
 constexpr uint64_t kUcGregs = 40;
 constexpr uint64_t kRegRbp = 10, kRegRsp = 15, kRegRip = 16;
-// Bound on system-stack frames crossed before reaching the goroutine's stack.
-constexpr int kMaxSystemFrames = 1024;
 }  // namespace
 
 Unwinder::Unwinder(Runtime& rt) : rt_(rt), prog_(rt.prog()), mem_(rt.mem()) {
@@ -48,7 +48,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
                                    std::string* why, std::vector<Frame>* crossed, std::string_view* via) {
   uint64_t pc = t.regs.pc, sp = t.regs.sp;
   *trap = true;  // a stopped thread's pc is the next instruction, not a return address
-  for (int i = 0; i < kMaxSystemFrames; i++) {
+  for (size_t i = 0; i < bounds::kMaxSystemFrames; i++) {
     const Func* fn = prog_.findFunc(pc);
     if (onStack(g, sp)) {
       if (!fn) {
@@ -68,7 +68,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
       return false;
     }
     uint64_t fp = sp + static_cast<uint64_t>(d) + 8;
-    if (crossed && crossed->size() < kMaxSystemFrames) appendFrames(fn, pc, sp, fp, *trap, crossed);
+    if (crossed && crossed->size() < bounds::kMaxSystemFrames) appendFrames(fn, pc, sp, fp, *trap, crossed);
     if (isFunc(fn, sigtramp_)) {
       // The signal handler's frame: continue from the interrupted context, a trap pc.
       uint64_t gregs = fp + kUcGregs;

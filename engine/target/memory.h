@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "bounds.h"
 #include "target.h"
 
 namespace goinspect {
@@ -42,7 +43,7 @@ class Memory {
   std::optional<uint32_t> u32(uint64_t addr) { return get<uint32_t>(addr); }
   std::optional<uint8_t> u8(uint64_t addr) { return get<uint8_t>(addr); }
   // A Go string header {ptr, len} at addr; nullopt if unreadable or longer than maxLen.
-  std::optional<std::string> goString(uint64_t addr, size_t maxLen = 4096);
+  std::optional<std::string> goString(uint64_t addr, size_t maxLen = bounds::kMaxString);
   std::optional<std::string> bytes(uint64_t ptr, size_t len);
 
   Target& target() { return target_; }

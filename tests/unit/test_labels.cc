@@ -20,6 +20,7 @@
 #include "core_target.h"
 #include "goprogram.h"
 #include "labels.h"
+#include "bounds.h"
 #include "report.h"
 
 using namespace goinspect;
@@ -333,7 +334,7 @@ TEST_CASE("a label list is bounded and an unreadable one gives no labels", "[lab
   };
   GoLabels got = read(labelMap(3, 3));
   CHECK(got == GoLabels{{"k0000", "v0"}, {"k0001", "v1"}, {"k0002", "v2"}});
-  CHECK(read(labelMap(1200, 1200)).size() == LabelReader::kMaxLabels);
+  CHECK(read(labelMap(1200, 1200)).size() == bounds::kMaxLabels);
   CHECK(read(labelMap(2, uint64_t{1} << 50)).empty());  // an implausible length
   uint64_t bad = labelMap(2, 2), badArr = 0;
   REQUIRE(o.readMemory(bad, &badArr, 8));
@@ -346,7 +347,7 @@ TEST_CASE("a label list is bounded and an unreadable one gives no labels", "[lab
   o.str(arr + 16, std::string(10000, 'x'));  // a long value is cut at kMaxString
   got = read(m);
   REQUIRE(got.size() == 1);
-  CHECK(got[0].second == std::string(LabelReader::kMaxString, 'x') + "...");
+  CHECK(got[0].second == std::string(bounds::kMaxString, 'x') + "...");
   o.u64(arr, 0xdead0000);  // the key's bytes cannot be read
   CHECK(read(m).empty());
 }
