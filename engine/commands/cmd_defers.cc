@@ -144,7 +144,7 @@ bool plainValue(const std::optional<std::string>& type) {
 
 std::string panicText(const PanicRecord& p) {
   std::string v = p.goexit && !p.type ? "runtime.Goexit"
-                  : p.value ? fmt::format("{} {}", p.type.value_or("?"), plainValue(p.type) ? *p.value : json(*p.value).dump())
+                  : p.value ? fmt::format("{} {}", p.type.value_or("?"), plainValue(p.type) ? *p.value : jsonText(*p.value))
                   : p.type              ? fmt::format("({}) {} (its text needs its methods)", *p.type, hex(p.data))
                                         : "nil";
   std::vector<std::string> flags;

@@ -47,7 +47,9 @@ std::string duration(double s) {
 
 std::optional<double> wakesIn(const Waits& w, std::optional<int64_t> when) {
   if (!when || !w.now || *w.now <= 0) return std::nullopt;
-  return static_cast<double>(*when - *w.now) / 1e9;
+  // In double: a when read from a damaged timer may be any int64, and so its distance
+  // from now may not fit one.
+  return (static_cast<double>(*when) - static_cast<double>(*w.now)) / 1e9;
 }
 
 // On a core "now" is the newest time the runtime wrote down, so a wake-up is at most that
@@ -185,25 +187,28 @@ std::string summaryLine(const std::vector<const GoroutineWaits*>& shown, size_t 
 
 // ---- JSON
 
-json idsJson(const std::vector<int64_t>& v) { return json(v); }
-
+// One entry of a goroutine's blocked_on: its place in the queue it waits in and that queue's
+// length, never the queue itself, which the answer gives once per object (queuesJson):
+// 50,000 goroutines queued on one channel are 50,000 entries, not 50,000 copies of the
+// queue.
 json entryJson(const Waits& w, const WaitEntry& e) {
   json j = {{"kind", e.kind}};
   if (e.kind == "chan") {
     j["address"] = hex(e.address);
+    const std::vector<int64_t>* queue = nullptr;
     if (auto it = w.chans.find(e.address); it != w.chans.end()) {
       const ChanInfo& c = it->second;
       j["elem_type"] = c.elemType;
       j["cap"] = c.cap;
       j["len"] = c.len;
       j["closed"] = c.closed;
-      j["senders"] = idsJson(c.senders);
-      j["receivers"] = idsJson(c.receivers);
       if (c.timerWhenNs) j["timer_when_ns"] = *c.timerWhenNs;
+      queue = e.direction == "send" ? &c.senders : e.direction == "recv" ? &c.receivers : nullptr;
     }
     j["direction"] = e.direction.empty() ? json(nullptr) : json(e.direction);
     j["select"] = e.select;
     j["position"] = e.position >= 0 ? json(e.position) : json(nullptr);
+    j["queue_length"] = queue ? json(queue->size()) : json(nullptr);
   } else if (e.kind == "nil-chan") {
     j["direction"] = e.direction;
   } else if (e.kind == "mutex" || e.kind == "rwmutex" || e.kind == "waitgroup" || e.kind == "sema") {
@@ -212,14 +217,14 @@ json entryJson(const Waits& w, const WaitEntry& e) {
     if (!e.side.empty()) j["side"] = e.side;
     if (!e.symbol.empty()) j["symbol"] = e.symbol;
     const SleepQueue* q = queueOf(w, e);
-    j["waiters"] = q ? idsJson(q->goids) : json::array();
     j["position"] = e.position >= 0 ? json(e.position) : json(nullptr);
+    j["queue_length"] = q ? q->goids.size() : 0;
   } else if (e.kind == "cond") {
     j["address"] = e.address ? json(hex(e.address)) : json(nullptr);
     j["notify_list"] = e.sema ? json(hex(e.sema)) : json(nullptr);
     const SleepQueue* q = queueOf(w, e);
-    j["waiters"] = q ? idsJson(q->goids) : json::array();
     j["position"] = e.position >= 0 ? json(e.position) : json(nullptr);
+    j["queue_length"] = q ? q->goids.size() : 0;
   } else if (e.kind == "timer") {
     j["when_ns"] = e.whenNs ? json(*e.whenNs) : json(nullptr);
     auto in = wakesIn(w, e.whenNs);
@@ -235,6 +240,52 @@ json entryJson(const Waits& w, const WaitEntry& e) {
   }
   return j;
 }
+
+// The queues the shown entries wait in, each once: "chans" (address → the channel with its
+// senders and receivers in queue order), "semaphores" (semaphore → its sleepers in wake
+// order) and "notify_lists" (a Cond's list → its waiters in wake order), keyed as the
+// entries name them (address, sema, notify_list).
+class Queues {
+ public:
+  void add(const WaitEntry& e) {
+    if (e.kind == "chan") chans_.insert(e.address);
+    else if (e.kind == "cond" && e.sema) lists_.insert(e.sema);
+    else if (e.kind == "mutex" || e.kind == "rwmutex" || e.kind == "waitgroup" || e.kind == "sema") semas_.insert(e.sema);
+  }
+  // ,"chans": {...},"semaphores": {...},"notify_lists": {...}: one object per line.
+  void write(Out& out, const Waits& w) const {
+    auto section = [&](const char* name, const std::set<uint64_t>& keys, auto&& value) {
+      out.write(fmt::format(",\n\"{}\": {{", name));
+      bool first = true;
+      for (uint64_t k : keys) {
+        out.write(fmt::format("{}\n{}: {}", first ? "" : ",", jsonText(hex(k)), jsonText(value(k))));
+        first = false;
+      }
+      out.write(first ? "}" : "\n}");
+    };
+    section("chans", chans_, [&](uint64_t a) {
+      auto it = w.chans.find(a);
+      if (it == w.chans.end()) return json(nullptr);
+      const ChanInfo& c = it->second;
+      json j = {{"elem_type", c.elemType}, {"cap", c.cap},         {"len", c.len},
+                {"closed", c.closed},      {"senders", c.senders}, {"receivers", c.receivers}};
+      if (c.timerWhenNs) j["timer_when_ns"] = *c.timerWhenNs;
+      if (!c.error.empty()) j["error"] = c.error;
+      return j;
+    });
+    auto sleepers = [](const std::map<uint64_t, SleepQueue>& m) {
+      return [&m](uint64_t a) {
+        auto it = m.find(a);
+        return it == m.end() ? json::array() : json(it->second.goids);
+      };
+    };
+    section("semaphores", semas_, sleepers(w.semas));
+    section("notify_lists", lists_, sleepers(w.notifyLists));
+  }
+
+ private:
+  std::set<uint64_t> chans_, semas_, lists_;
+};
 
 json deadlockJson(const Waits& w) {
   if (!w.deadlock) return nullptr;
@@ -366,7 +417,9 @@ const Usage kWaitsUsage = {
       "Graphviz DOT: goroutines grouped by stack (one node per group, with a count) pointing at the "
       "channels and sync objects they wait on"},
      jsonOption("{\"deadlock\": null or {\"all_blocked\", \"proven\", \"cycles\", \"why\"}, \"goroutines\": "
-                "[{\"id\", \"wait_reason\", \"blocked_on\": [...]}]}"),
+                "[{\"id\", \"wait_reason\", \"blocked_on\": [{..., \"position\", \"queue_length\"}]}], "
+                "and each queue once: \"chans\": {address: {..., \"senders\", \"receivers\"}}, "
+                "\"semaphores\": {sema: [ids]}, \"notify_lists\": {notify_list: [ids]}}"),
      outputOption()}};
 
 const Usage kChansUsage = {
@@ -421,14 +474,18 @@ CommandResult cmdWaits(Session& s, const std::vector<std::string>& args) {
   }
   if (p.has("--json")) {
     Out out(p);
-    out.write(fmt::format("{{\"go_version\": {},\n\"deadlock\": {},\n\"goroutines\": [", json(snap.goVersion).dump(),
-                          deadlockJson(w).dump()));
-    for (size_t i = 0; i < shown.size(); i++)
-      out.write((i ? ",\n" : "\n") + goroutineWaitsJson(w, *shown[i]).dump());
+    out.write(fmt::format("{{\"go_version\": {},\n\"deadlock\": {},\n\"goroutines\": [", jsonText(snap.goVersion),
+                          jsonText(deadlockJson(w))));
+    Queues queues;
+    for (size_t i = 0; i < shown.size(); i++) {
+      out.write((i ? ",\n" : "\n") + jsonText(goroutineWaitsJson(w, *shown[i])));
+      for (const WaitEntry& e : shown[i]->on) queues.add(e);
+    }
     out.write("\n]");
+    queues.write(out, w);
     std::vector<std::string> errors = snap.errors;
     errors.insert(errors.end(), w.errors.begin(), w.errors.end());
-    if (!errors.empty()) out.write(fmt::format(",\n\"errors\": {}", json(errors).dump()));
+    if (!errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(errors)));
     out.write("}\n");
     return out.finish(fmt::format("{} goroutines' waits", shown.size()));
   }
@@ -525,7 +582,7 @@ CommandResult cmdLeaks(Session& s, const std::vector<std::string>& args) {
                 {"why", g.why.empty() ? json(nullptr) : json(g.why)},
                 {"shared", g.shared ? entryJson(w, *g.shared) : json(nullptr)},
                 {"objects", g.objects}};
-      out.write((i ? ",\n" : "\n") + j.dump());
+      out.write((i ? ",\n" : "\n") + jsonText(j));
     }
     out.write("\n]}\n");
     return out.finish(fmt::format("{} groups", groups.size()));

@@ -23,7 +23,7 @@ CommandResult deliver(const Parsed& p, const std::string& text, const std::strin
   return out.finish(what);
 }
 
-std::string dumpJson(const nlohmann::json& j) { return j.dump(2) + "\n"; }
+std::string dumpJson(const nlohmann::json& j) { return jsonText(j, 2) + "\n"; }
 
 const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText) {
   int64_t id = static_cast<int64_t>(parseCount(idText, "goroutine id"));
@@ -78,14 +78,14 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
 CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
                                     FrameSelection fs, const std::string& what) {
   Out out(p);
-  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", nlohmann::json(snap.goVersion).dump()));
+  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", jsonText(snap.goVersion)));
   for (size_t i = 0; i < sel.size(); i++) {
     std::string line = i ? ",\n" : "\n";
     appendGoroutineJson(line, *sel[i], fs);
     out.write(line);
   }
   out.write("\n]");
-  if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", nlohmann::json(snap.errors).dump()));
+  if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(snap.errors)));
   out.write("}\n");
   return out.finish(what);
 }

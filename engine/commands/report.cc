@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace goinspect {
 
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
+
+std::string jsonText(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel) {
   std::vector<const Frame*> out;
@@ -30,8 +36,13 @@ nlohmann::json frameJson(const Frame& f) {
 
 namespace {
 
-// A JSON string literal (RFC 8259 escaping).
+// A JSON string literal (RFC 8259 escaping); bytes that are not UTF-8 become U+FFFD (a
+// status or wait reason is the target's own string, and may be anything).
 void appendString(std::string& out, std::string_view s) {
+  if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    std::string valid = validUtf8(s);
+    if (valid != s) return appendString(out, valid);
+  }
   out += '"';
   for (char ch : s) {
     auto u = static_cast<unsigned char>(ch);
@@ -66,9 +77,9 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
   out += ", \"labels\": {";
   for (size_t i = 0; i < v.labels.size(); i++) {
     if (i) out += ", ";
-    appendString(out, validUtf8(v.labels[i].first));
+    appendString(out, v.labels[i].first);
     out += ": ";
-    appendString(out, validUtf8(v.labels[i].second));
+    appendString(out, v.labels[i].second);
   }
   out += "}";
   fmt::format_to(o,

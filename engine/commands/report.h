@@ -19,6 +19,10 @@ struct FrameSelection {
 };
 
 std::string hex(uint64_t v);
+// JSON text of j (indented by `indent`, or on one line). Strings from the target are any
+// bytes: what is not UTF-8 becomes U+FFFD, as Go's encoding/json does, so the output is
+// JSON whatever the target held.
+std::string jsonText(const nlohmann::json& j, int indent = -1);
 std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel);
 
 // The goroutine object of the JSON contract, appended compactly to `out`. Written directly

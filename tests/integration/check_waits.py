@@ -24,12 +24,19 @@ Checks (each failure names goroutine, field, expected, got):
     location "F at FILE:LINE" is one of the dump's frames;
   * blocked_on against the fixture's truth lines (goroutines that have some): the same
     entries (a select: one per case, in ascending channel address order, "select": true);
-    chan: address, elem_type, cap, len, closed, direction, position, senders and
-    receivers (queue order); nil-chan: direction; mutex/rwmutex/waitgroup/cond: address,
-    side, position, waiters (every goroutine the truth has on that object and side, queue
-    order), sema / notify_list inside the object; timer: when_ns set, wakes_in_seconds in
-    (3000, 3600]; netpoll: fd, direction, poll_desc set; syscall: m equals the dump
-    header's m= (1.22+), thread_id set;
+    chan: address, elem_type, cap, len, closed, direction, position, queue_length, and
+    the answer's queue of that channel (chans[address]) senders and receivers (queue
+    order); nil-chan: direction; mutex/rwmutex/waitgroup/cond: address, side, position,
+    queue_length, and the answer's queue (semaphores[sema], notify_lists[notify_list]):
+    every goroutine the truth has on that object and side, queue order; sema /
+    notify_list inside the object; timer: when_ns set, wakes_in_seconds in (3000, 3600];
+    netpoll: fd, direction, poll_desc set; syscall: m equals the dump header's m= (1.22+),
+    thread_id set;
+  * queues, in every go waits answer: each queue once, in "chans" (address -> the channel
+    with its senders and receivers), "semaphores" (sema -> sleepers) and "notify_lists"
+    (notify_list -> waiters): every entry's queue is there and every listed queue is one
+    an entry names; each entry's queue_length is its queue's length and its position the
+    goroutine's place in it; go waits and go waits ID give each queue as --system does;
   * oracles from the dump's own frames, for every blocked goroutine (runtime ones too),
     where the runtime printed the argument as reliable (no "?"; noopt builds print
     runtime.chanrecv/chansend's that way, a note says when one did not; notes count
@@ -41,8 +48,9 @@ Checks (each failure names goroutine, field, expected, got):
     (internal/sync too), sync.(*RWMutex).Lock/RLock, sync.(*WaitGroup).Wait,
     sync.(*Cond).Wait: an entry of that kind on that address;
   * go chans: exactly the channels some goroutine of `go waits --system` waits on; for
-    each, senders/receivers equal those of the go waits entries on it (and the set of
-    goroutines waiting on it in each direction), elem_type/cap/len/closed too; sorted by
+    each, senders/receivers equal those of go waits --system's queue of it (and the set of
+    goroutines waiting on it in each direction), elem_type/cap/len/closed those of its
+    entries; sorted by
     number of waiters, most first; the truth's channels with their truth;
   * go leaks: every blocked user goroutine in exactly one group; count = its goroutines;
     the members of a group agree in the dump (state, frames without the runtime's
@@ -424,8 +432,9 @@ def _addr_in(v, lo: int, size: int) -> bool:
     return a is not None and lo <= a < lo + size
 
 
-def compare_entry(d: WDiffs, goid: int, tw: TWait, e: dict, truth: Truth, dump_m):
-    """One blocked_on entry against one truth line."""
+def compare_entry(d: WDiffs, goid: int, tw: TWait, e: dict, truth: Truth, dump_m, objs: dict):
+    """One blocked_on entry against one truth line; objs: the answer holding it (its
+    queues)."""
     pre = f"blocked_on[{tw.kind}{' ' + tw.obj if tw.obj else ''}]"
     if e.get("kind") != tw.kind:
         d.exp(goid, f"{pre} kind", tw.kind, e.get("kind"))
@@ -438,10 +447,17 @@ def compare_entry(d: WDiffs, goid: int, tw: TWait, e: dict, truth: Truth, dump_m
                      ("direction", tw.direction), ("select", tw.select), ("position", tw.pos)):
             if e.get(k) != v:
                 d.exp(goid, f"{pre} {k}", v, e.get(k))
+        q = (objs.get("chans") or {}).get(e.get("address"))
+        if not isinstance(q, dict):
+            d.exp(goid, f"{pre} queue (the answer's chans[{e.get('address')}])", "the channel", q)
+            q = {}
         for k, direction in (("senders", "send"), ("receivers", "recv")):
             want = truth.queue(tw.obj, direction)
-            if e.get(k) != want:
-                d.exp(goid, f"{pre} {k}", want, e.get(k))
+            if q.get(k) != want:
+                d.exp(goid, f"{pre} {k}", want, q.get(k))
+        want = len(truth.queue(tw.obj, tw.direction))
+        if e.get("queue_length") != want:
+            d.exp(goid, f"{pre} queue_length", want, e.get("queue_length"))
     elif tw.kind == "nil-chan":
         if e.get("direction") != tw.direction:
             d.exp(goid, f"{pre} direction", tw.direction, e.get("direction"))
@@ -453,10 +469,13 @@ def compare_entry(d: WDiffs, goid: int, tw: TWait, e: dict, truth: Truth, dump_m
             d.exp(goid, f"{pre} side", tw.side, e.get("side"))
         if e.get("position") != tw.pos:
             d.exp(goid, f"{pre} position", tw.pos, e.get("position"))
-        want = truth.waiters(tw.obj, tw.side)
-        if e.get("waiters") != want:
-            d.exp(goid, f"{pre} waiters", want, e.get("waiters"))
         inner = "notify_list" if tw.kind == "cond" else "sema"
+        want = truth.waiters(tw.obj, tw.side)
+        got = (objs.get("notify_lists" if tw.kind == "cond" else "semaphores") or {}).get(e.get(inner))
+        if got != want:
+            d.exp(goid, f"{pre} waiters", want, got)
+        if e.get("queue_length") != len(want):
+            d.exp(goid, f"{pre} queue_length", len(want), e.get("queue_length"))
         if not _addr_in(e.get(inner), s.addr, s.size):
             d.exp(goid, f"{pre} {inner}", f"inside [{hex(s.addr)}, {hex(s.addr + s.size)})",
                   e.get(inner))
@@ -484,7 +503,7 @@ def compare_entry(d: WDiffs, goid: int, tw: TWait, e: dict, truth: Truth, dump_m
 
 
 def compare_blocked_on(d: WDiffs, goid: int, tws: List[TWait], entries: List[dict],
-                       truth: Truth, dump_m):
+                       truth: Truth, dump_m, objs: dict):
     if len(entries) != len(tws):
         d.exp(goid, "blocked_on entries", [_tw_text(t) for t in tws],
               [_entry_text(e) for e in entries])
@@ -501,10 +520,10 @@ def compare_blocked_on(d: WDiffs, goid: int, tws: List[TWait], entries: List[dic
                 d.exp(goid, f"select case on chan {tw.obj}", hex(a) if a else None,
                       [e.get("address") for e in entries])
                 continue
-            compare_entry(d, goid, tw, e, truth, dump_m)
+            compare_entry(d, goid, tw, e, truth, dump_m, objs)
         return
     for tw, e in zip(tws, entries):
-        compare_entry(d, goid, tw, e, truth, dump_m)
+        compare_entry(d, goid, tw, e, truth, dump_m, objs)
 
 
 def _tw_text(t: TWait) -> str:
@@ -521,7 +540,7 @@ def parse_location(loc) -> Optional[Tuple[str, str, int]]:
     return (m.group(1), m.group(2), int(m.group(3))) if m else None
 
 
-def compare_goroutine(d: WDiffs, dg: crashdump.Goroutine, pg: dict, truth: Truth, *,
+def compare_goroutine(d: WDiffs, dg: crashdump.Goroutine, pg: dict, truth: Truth, objs: dict, *,
                       minor, noopt: bool, stats: Dict[str, int]):
     goid = dg.id
     status, _ = cg.status_from_state(dg)
@@ -553,7 +572,7 @@ def compare_goroutine(d: WDiffs, dg: crashdump.Goroutine, pg: dict, truth: Truth
         return
     dump_m = dg.m if dg.m_printed else None
     if goid in truth.waits:
-        compare_blocked_on(d, goid, truth.waits[goid], entries, truth, dump_m)
+        compare_blocked_on(d, goid, truth.waits[goid], entries, truth, dump_m, objs)
     o = dump_oracle(dg)
     if noopt and o.chan is None and any(f.function in ("runtime.chanrecv", "runtime.chansend")
                                         for f in dg.frames):
@@ -590,6 +609,67 @@ def compare_goroutine(d: WDiffs, dg: crashdump.Goroutine, pg: dict, truth: Truth
             d.add(goid, f"kind of the object at {hex(addr)} (dump: {fn})",
                   f"{kind}{' ' + side if side else ''}",
                   f"{hit[0].get('kind')}{' ' + str(hit[0].get('side')) if side else ''}")
+
+
+QUEUES = (("chans", ("chan",), "address"),
+          ("semaphores", ("mutex", "rwmutex", "waitgroup", "sema"), "sema"),
+          ("notify_lists", ("cond",), "notify_list"))
+
+
+def queue_of(ans: dict, e: dict) -> Tuple[Optional[str], Optional[str], object]:
+    """(section, key, the queue or None) the entry's queue is listed under in the answer."""
+    for section, kinds, key in QUEUES:
+        if e.get("kind") in kinds:
+            q = (ans.get(section) or {}).get(e.get(key)) if e.get(key) else None
+            if section == "chans" and isinstance(q, dict):
+                q = q.get({"send": "senders", "recv": "receivers"}.get(e.get("direction")))
+            return section, e.get(key), q
+    return None, None, None
+
+
+def check_queues(d: WDiffs, what: str, ans: Optional[dict], full: Optional[dict]):
+    """Each queue once: what the entries name is listed, what is listed is named, positions
+    and lengths fit; and the same queues as go waits --system (full) where both list one."""
+    if ans is None:
+        return
+    named = {section: set() for section, _, _ in QUEUES}
+    for section, _, _ in QUEUES:
+        if not isinstance(ans.get(section), dict):
+            d.msg(f"{what}: no \"{section}\" object")
+    for g in ans.get("goroutines") or []:
+        for e in g.get("blocked_on") or []:
+            section, key, q = queue_of(ans, e)
+            if section is None or key is None:
+                continue
+            named[section].add(key)
+            if key not in (ans.get(section) or {}):
+                d.msg(f"{what}: goroutine {g.get('id')}: its {e.get('kind')} {key} is not in "
+                      f"\"{section}\"")
+                continue
+            if q is None and section == "chans" and e.get("direction") is None:
+                continue
+            if not isinstance(q, list):
+                d.msg(f"{what}: goroutine {g.get('id')}: no queue for {e.get('kind')} {key} "
+                      f"{e.get('direction') or ''}")
+                continue
+            if e.get("queue_length") != len(q):
+                d.exp(g.get("id"), f"{what}: {e.get('kind')} {key} queue_length (its queue's)",
+                      len(q), e.get("queue_length"))
+            pos = e.get("position")
+            if pos is not None and (not isinstance(pos, int) or not 0 <= pos < len(q) or
+                                    q[pos] != g.get("id")):
+                d.exp(g.get("id"), f"{what}: {e.get('kind')} {key} position {pos} (its place "
+                      "in the queue)", g.get("id"), q[pos] if isinstance(pos, int) and
+                      0 <= pos < len(q) else None)
+    for section, _, _ in QUEUES:
+        listed = ans.get(section) if isinstance(ans.get(section), dict) else {}
+        for key in sorted(set(listed) - named[section]):
+            d.msg(f"{what}: \"{section}\" lists {key}, which no entry names")
+        other = (full or {}).get(section) or {}
+        if full is not None and full is not ans:
+            for key in sorted(set(listed) & set(other)):
+                if listed[key] != other[key]:
+                    d.msg(f"{what}: {section}[{key}] differs from go waits --system's")
 
 
 def check_list(d: WDiffs, what: str, ans: Optional[dict], key: str) -> List[dict]:
@@ -660,12 +740,16 @@ def compare_waits(d: WDiffs, dump: crashdump.Dump, ans: Dict[str, Optional[dict]
     if ans.get("goroutines") is None:
         d.msg("go goroutines: no answer (it tells goroutines that moved after the dump)")
     for i in sorted(set(sys_by) & blocked):
-        compare_goroutine(d, dby[i], sys_by[i], truth, minor=minor, noopt=noopt, stats=stats)
+        compare_goroutine(d, dby[i], sys_by[i], truth, ans["waits-system"], minor=minor,
+                          noopt=noopt, stats=stats)
     if ans.get("waits-system") is None:  # compare what we have
         for g in plain_list:
             if g.get("id") in blocked:
-                compare_goroutine(d, dby[g["id"]], g, truth, minor=minor, noopt=noopt,
-                                  stats=stats)
+                compare_goroutine(d, dby[g["id"]], g, truth, ans["waits"], minor=minor,
+                                  noopt=noopt, stats=stats)
+    for what, key in (("go waits", "waits"), ("go waits --system", "waits-system"),
+                      ("go waits " + " ".join(map(str, ids_asked)), "waits-ids")):
+        check_queues(d, what, ans.get(key), ans.get("waits-system"))
     else:
         for g in plain_list:
             other = sys_by.get(g.get("id"))
@@ -730,11 +814,13 @@ def compare_deadlock(d: WDiffs, what: str, dl, truth: Truth, fixture: str, block
         d.exp(None, f"{what}: deadlock.cycles (the fixture has none)", [], dl.get("cycles"))
 
 
-def compare_chans(d: WDiffs, chans_ans: Optional[dict], sys_list: List[dict], truth: Truth):
+def compare_chans(d: WDiffs, chans_ans: Optional[dict], sys_list: List[dict], truth: Truth,
+                  sys_ans: Optional[dict]):
     if chans_ans is None:
         return
     chans = check_list(d, "go chans", chans_ans, "chans")
-    # What go waits --system says about each channel.
+    queues = (sys_ans or {}).get("chans") or {}
+    # What go waits --system says about each channel: its entries, and its queue.
     seen: Dict[int, dict] = {}
     waiting: Dict[int, Dict[str, set]] = defaultdict(lambda: {"send": set(), "recv": set()})
     for g in sys_list:
@@ -745,12 +831,13 @@ def compare_chans(d: WDiffs, chans_ans: Optional[dict], sys_list: List[dict], tr
             waiting[a][e.get("direction")].add(g.get("id"))
             if a in seen:
                 prev = seen[a]
-                for k in ("elem_type", "cap", "len", "closed", "senders", "receivers"):
+                for k in ("elem_type", "cap", "len", "closed"):
                     if prev.get(k) != e.get(k):
                         d.msg(f"go waits: chan {hex(a)}: {k} differs between goroutines "
                               f"{prev.get('_g')} ({prev.get(k)!r}) and {g.get('id')} ({e.get(k)!r})")
             else:
-                seen[a] = dict(e, _g=g.get("id"))
+                q = queues.get(e.get("address")) or {}
+                seen[a] = dict(e, _g=g.get("id"), senders=q.get("senders"), receivers=q.get("receivers"))
     got = {}
     for c in chans:
         a = _hex(c.get("address"))
@@ -922,7 +1009,7 @@ def compare(dump: crashdump.Dump, ans: Dict[str, Optional[dict]], truth: Truth, 
         d.msg(f"fixture truth: {e}")
     sys_list = compare_waits(d, dump, ans, truth, fixture, minor=minor, noopt=mode == "noopt",
                              ids_asked=list(ids_asked))
-    compare_chans(d, ans.get("chans"), sys_list, truth)
+    compare_chans(d, ans.get("chans"), sys_list, truth, ans.get("waits-system"))
     compare_leaks(d, ans.get("leaks"), dump, truth, fixture, minor=minor)
     return d
 
@@ -938,12 +1025,16 @@ def fake_answers(dump: crashdump.Dump, truth: Truth, fixture: str,
     blocked = [g for g in dump.goroutines if is_blocked(g)]
     chan_addr = {c.name: c.addr for c in truth.chans.values()}
 
+    queues: Dict[str, Dict[str, object]] = {section: {} for section, _, _ in QUEUES}
+
     def chan_entry(w: TWait) -> dict:
         c = truth.chans[w.obj]
+        queues["chans"][hex(c.addr)] = {"elem_type": c.elem, "cap": c.cap, "len": c.len,
+                                        "closed": False, "senders": truth.queue(w.obj, "send"),
+                                        "receivers": truth.queue(w.obj, "recv")}
         return {"kind": "chan", "address": hex(c.addr), "elem_type": c.elem, "cap": c.cap,
                 "len": c.len, "closed": False, "direction": w.direction, "select": w.select,
-                "position": w.pos, "senders": truth.queue(w.obj, "send"),
-                "receivers": truth.queue(w.obj, "recv")}
+                "position": w.pos, "queue_length": len(truth.queue(w.obj, w.direction))}
 
     # Channels the truth does not name: from the dump's runtime.chan* frames.
     extra_chans: Dict[int, Dict[str, List[int]]] = defaultdict(lambda: {"send": [], "recv": []})
@@ -970,8 +1061,9 @@ def fake_answers(dump: crashdump.Dump, truth: Truth, fixture: str,
                     entries.append({"kind": w.kind})
                 elif w.kind in ("mutex", "rwmutex", "waitgroup", "cond"):
                     s = truth.syncs[w.obj]
-                    e = {"kind": w.kind, "address": hex(s.addr),
-                         "waiters": truth.waiters(w.obj, w.side), "position": w.pos}
+                    waiters = truth.waiters(w.obj, w.side)
+                    e = {"kind": w.kind, "address": hex(s.addr), "position": w.pos,
+                         "queue_length": len(waiters)}
                     if w.kind == "cond":
                         e["notify_list"] = hex(s.addr + 16)
                     else:
@@ -979,6 +1071,8 @@ def fake_answers(dump: crashdump.Dump, truth: Truth, fixture: str,
                     if w.kind == "rwmutex":
                         e["side"] = w.side
                         e["sema"] = hex(s.addr + (8 if w.side == "writer" else 12))
+                    section = "notify_lists" if w.kind == "cond" else "semaphores"
+                    queues[section][e["notify_list" if w.kind == "cond" else "sema"]] = waiters
                     entries.append(e)
                 elif w.kind == "timer":
                     entries.append({"kind": "timer", "when_ns": 10**12,
@@ -997,16 +1091,20 @@ def fake_answers(dump: crashdump.Dump, truth: Truth, fixture: str,
                 entries.append({"kind": "nil-chan", "direction": o.chan[1]})
             elif o.chan:
                 q = extra_chans[o.chan[0]]
+                queues["chans"][hex(o.chan[0])] = {"elem_type": "?", "cap": 0, "len": 0,
+                                                   "closed": False, "senders": q["send"],
+                                                   "receivers": q["recv"]}
                 entries.append({"kind": "chan", "address": hex(o.chan[0]), "elem_type": "?",
                                 "cap": 0, "len": 0, "closed": False, "direction": o.chan[1],
                                 "select": False, "position": q[o.chan[1]].index(g.id),
-                                "senders": q["send"], "receivers": q["recv"]})
+                                "queue_length": len(q[o.chan[1]])})
             if o.netpoll:
                 entries.append({"kind": "netpoll", "fd": 3, "direction": o.netpoll[1],
                                 "poll_desc": hex(o.netpoll[0])})
             if o.sync:
                 e = {"kind": o.sync[1], "address": hex(o.sync[0]), "sema": hex(o.sync[0]),
-                     "waiters": [g.id], "position": 0}
+                     "position": 0, "queue_length": 1}
+                queues["semaphores"][hex(o.sync[0])] = [g.id]
                 if o.sync[2]:
                     e["side"] = o.sync[2]
                 entries.append(e)
@@ -1022,17 +1120,19 @@ def fake_answers(dump: crashdump.Dump, truth: Truth, fixture: str,
                     "cycles": [list(c) for c in truth.cycles.values()], "why": "fake"}
     else:
         deadlock = None
-    waits_sys = {"deadlock": deadlock, "goroutines": gs}
-    waits = copy.deepcopy({"deadlock": deadlock, "goroutines": [g for g in gs if not g["system"]]})
-    waits_ids = copy.deepcopy({"deadlock": deadlock,
-                               "goroutines": [g for g in gs if g["id"] in set(ids_asked)]})
+
+    def answer(goroutines: List[dict]) -> dict:
+        """go waits' answer: the goroutines, and the queues their entries name."""
+        ans = {"deadlock": deadlock, "goroutines": goroutines}
+        for section, kinds, key in QUEUES:
+            ans[section] = {e[key]: queues[section][e[key]] for g in goroutines
+                            for e in g["blocked_on"] if e["kind"] in kinds and e.get(key)}
+        return copy.deepcopy(ans)
+    waits_sys = answer(gs)
+    waits = answer([g for g in gs if not g["system"]])
+    waits_ids = answer([g for g in gs if g["id"] in set(ids_asked)])
     # go chans
-    chans = {}
-    for g in gs:
-        for e in g["blocked_on"]:
-            if e["kind"] == "chan":
-                chans[e["address"]] = {k: e[k] for k in ("address", "elem_type", "cap", "len",
-                                                         "closed", "senders", "receivers")}
+    chans = {a: dict(c, address=a) for a, c in waits_sys["chans"].items()}
     chan_list = sorted(chans.values(), key=lambda c: -(len(c["senders"]) + len(c["receivers"])))
     # go leaks
     dby = dump.by_id()

@@ -46,6 +46,16 @@ def both(ans, goid):
             for g in ans[k]["goroutines"] if g["id"] == goid]
 
 
+def set_queue(ans, section, key, value):
+    """A queue as every go waits answer that lists it gives it."""
+    for k in ("waits", "waits-system", "waits-ids"):
+        if key in ans[k].get(section, {}):
+            if isinstance(value, dict):
+                ans[k][section][key].update(value)
+            else:
+                ans[k][section][key] = value
+
+
 def truth_goroutine(truth, kind, obj=None, **kw):
     for goid, ws in sorted(truth.waits.items()):
         for w in ws:
@@ -231,9 +241,10 @@ class Compare(unittest.TestCase):
         dump, t = load(27, "waits")
         ans = answers(dump, t, "waits")
         r = t.queue("jobs", "recv")
+        jobs = hex(t.chans["jobs"].addr)
+        set_queue(ans, "chans", jobs, {"receivers": [r[0], r[2], r[1], r[3]]})
         for pg in both(ans, r[1]):
             e = pg["blocked_on"][0]
-            e["receivers"] = [r[0], r[2], r[1], r[3]]
             e["position"] = 2
             e["elem_type"] = "job"
             e["address"] = hex(int(e["address"], 16) + 8)
@@ -246,7 +257,8 @@ class Compare(unittest.TestCase):
             f"'{hex(t.chans['jobs'].addr)}'",
             f"goroutine {r[1]}: blocked_on[chan jobs] elem_type: expected 'main.job', plugin 'job'",
             f"goroutine {r[1]}: blocked_on[chan jobs] position: expected 1, plugin 2",
-            f"goroutine {r[1]}: blocked_on[chan jobs] receivers: expected {r}",
+            f"goroutine {r[1]}: blocked_on[chan jobs] queue (the answer's chans[",
+            f"goroutine {r[0]}: blocked_on[chan jobs] receivers: expected {r}",
             f"goroutine {s}: blocked_on[chan full] len: expected 2, plugin 0",
             f"goroutine {s}: blocked_on[chan full] direction: expected 'send', plugin 'recv'",
             # the dump's chansend frame says it too
@@ -276,8 +288,9 @@ class Compare(unittest.TestCase):
                 dump, t = load(minor, "waits")
                 ans = answers(dump, t, "waits")
                 w = t.waiters("mu1", None)
+                sema = goroutine(ans, w[0])["blocked_on"][0]["sema"]
+                set_queue(ans, "semaphores", sema, w[:2])
                 for pg in both(ans, w[0]):
-                    pg["blocked_on"][0]["waiters"] = w[:2]
                     pg["blocked_on"][0]["address"] = hex(t.syncs["mu2"].addr)
                 wr = t.waiters("rw", "writer")[0]
                 for pg in both(ans, wr):
@@ -292,6 +305,8 @@ class Compare(unittest.TestCase):
                 self.check(dump, ans, t, "waits", minor, expect=[
                     f"goroutine {w[0]}: blocked_on[mutex mu1] address",
                     f"goroutine {w[0]}: blocked_on[mutex mu1] waiters: expected {w}",
+                    f"goroutine {w[0]}: go waits --system: mutex {sema} queue_length (its "
+                    "queue's): expected 2, plugin 3",
                     f"goroutine {w[0]}: mutex entry (dump: ",
                     f"goroutine {wr}: blocked_on[rwmutex rw] side: expected 'writer', "
                     "plugin 'reader'",
@@ -321,6 +336,36 @@ class Compare(unittest.TestCase):
             f"goroutine {np}: netpoll entry (dump: runtime_pollWait(pd, mode))",
             f"goroutine {sc}: blocked_on[syscall] m (the dump's m=): expected "
             f"{dump.by_id()[sc].m}, plugin 77"])
+
+    def test_queues(self):
+        dump, t = load(27, "waits")
+        ids = cw.ids_to_ask(dump, t)
+        ans = answers(dump, t, "waits", ids)
+        jobs = hex(t.chans["jobs"].addr)
+        r = t.queue("jobs", "recv")
+        del ans["waits"]["chans"][jobs]
+        ans["waits"]["semaphores"]["0x1"] = []
+        full = hex(t.chans["full"].addr)
+        ans["waits-ids"]["chans"][full] = copy.deepcopy(ans["waits-system"]["chans"][full])
+        ans["waits-ids"]["chans"][full]["senders"].reverse()
+        s = t.queue("full", "send")
+        for pg in both(ans, s[0]):
+            pg["blocked_on"][0]["queue_length"] = 7
+        self.check(dump, ans, t, "waits", 27, ids, expect=[
+            f"go waits: goroutine {r[0]}: its chan {jobs} is not in \"chans\"",
+            "go waits: \"semaphores\" lists 0x1, which no entry names",
+            f"\"chans\" lists {full}, which no entry names",
+            f"chans[{full}] differs from go waits --system's",
+            f"goroutine {s[0]}: go waits --system: chan {full} queue_length (its queue's): "
+            f"expected {len(s)}, plugin 7",
+            f"goroutine {s[0]}: blocked_on[chan full] queue_length: expected {len(s)}, plugin 7"])
+        # a queue in every answer, one goroutine's place in it wrong
+        ans = answers(dump, t, "waits", ids)
+        for pg in both(ans, r[2]):
+            pg["blocked_on"][0]["position"] = 0
+        self.check(dump, ans, t, "waits", 27, ids, expect=[
+            f"goroutine {r[2]}: go waits --system: chan {jobs} position 0 (its place in the "
+            f"queue): expected {r[2]}, plugin {r[0]}"])
 
     def test_system_and_plain_must_agree(self):
         dump, t = load(27, "waits")

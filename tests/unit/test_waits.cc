@@ -62,12 +62,17 @@ TEST_CASE("go waits names the channel and mutex of every waiting goroutine, with
         CHECK(e["closed"] == false);
         CHECK(e["direction"] == "recv");
         CHECK(e["select"] == false);
-        CHECK(e["senders"].empty());
+        // The queue itself is the answer's, once per channel; the entry has its place in it.
+        const json& c = w["chans"][e["address"].get<std::string>()];
+        CHECK(c["senders"].empty());
+        CHECK(c["elem_type"] == "int");
         chans.insert(e["address"].get<std::string>());
-        receivers = e["receivers"];
+        receivers = c["receivers"];
+        CHECK(e["queue_length"] == receivers.size());
+        CHECK_FALSE(e.contains("receivers"));
         REQUIRE(e["position"].is_number());
         positions.insert(e["position"].get<int64_t>());
-        CHECK(e["receivers"][e["position"].get<size_t>()] == g["id"]);
+        CHECK(receivers[e["position"].get<size_t>()] == g["id"]);
         receiverIds.insert(g["id"].get<int64_t>());
       } else {
         CHECK(g["wait_reason"] == "sync.Mutex.Lock");
@@ -75,6 +80,7 @@ TEST_CASE("go waits names the channel and mutex of every waiting goroutine, with
       }
     }
     CHECK(chans.size() == 1);
+    CHECK(w["chans"].size() == 1);  // exactly the channels the entries name
     CHECK(positions == std::set<int64_t>{0, 1, 2, 3, 4, 5});
     CHECK(std::set<int64_t>(receivers.begin(), receivers.end()) == receiverIds);
 
@@ -84,7 +90,11 @@ TEST_CASE("go waits names the channel and mutex of every waiting goroutine, with
     CHECK(m["kind"] == "mutex");
     CHECK(std::stoull(m["sema"].get<std::string>(), nullptr, 16) -
               std::stoull(m["address"].get<std::string>(), nullptr, 16) == 4);
-    CHECK(m["waiters"] == json::array({(*mutexWaiter)["id"]}));
+    CHECK(w["semaphores"][m["sema"].get<std::string>()] == json::array({(*mutexWaiter)["id"]}));
+    CHECK(w["semaphores"].size() == 1);
+    CHECK(w["notify_lists"].empty());
+    CHECK(m["queue_length"] == 1);
+    CHECK_FALSE(m.contains("waiters"));
     CHECK(m["position"] == 0);
 
     // --system adds the runtime's own goroutines, each marked.
@@ -148,6 +158,13 @@ TEST_CASE("go waits text, DOT and errors", "[waits][commands]") {
   json one = runJson(s, {"waits", "--json", id});
   REQUIRE(one["goroutines"].size() == 1);
   CHECK(one["goroutines"][0]["id"] == all["goroutines"][0]["id"]);
+  // Its queue, and no other: each goroutine here waits on one object.
+  CHECK(one["chans"].size() + one["semaphores"].size() + one["notify_lists"].size() == 1);
+  // Each queue is written once however many goroutines wait in it (six on the channel).
+  std::string text = runCommand(s, {"waits", "--json"}).output;
+  size_t n = 0;
+  for (size_t at = text.find("\"receivers\""); at != std::string::npos; at = text.find("\"receivers\"", at + 1)) n++;
+  CHECK(n == 1);
   CommandResult main = runCommand(s, {"waits", "1"});
   CHECK_FALSE(main.ok);
   CHECK(main.error.find("goroutine 1 is not blocked") != std::string::npos);
