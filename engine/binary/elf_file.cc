@@ -50,9 +50,10 @@ std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) {
     s.size = sh.sh_size;
     s.type = sh.sh_type;
     s.flags = sh.sh_flags;
-    // Sections with file contents that are not compressed map straight onto the file.
-    if (sh.sh_type != SHT_NOBITS && !(sh.sh_flags & SHF_COMPRESSED) &&
-        sh.sh_offset + sh.sh_size <= f->mapSize_)
+    // Sections with file contents that are not compressed map straight onto the file; a
+    // header whose offset + size wraps around is no more inside it than one past its end.
+    if (sh.sh_type != SHT_NOBITS && !(sh.sh_flags & SHF_COMPRESSED) && sh.sh_offset <= f->mapSize_ &&
+        sh.sh_size <= f->mapSize_ - sh.sh_offset)
       s.data = {base + sh.sh_offset, sh.sh_size};
     if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
       Elf_Data* d = elf_getdata(scn, nullptr);
@@ -61,7 +62,7 @@ std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) {
         GElf_Sym sym;
         if (!gelf_getsym(d, static_cast<int>(i), &sym) || sym.st_value == 0) continue;
         const char* sn = elf_strptr(elf, sh.sh_link, sym.st_name);
-        if (sn && *sn) f->symbols_.try_emplace(sn, sym.st_value, sym.st_size);
+        if (sn && *sn) f->symbols_.try_emplace(std::string_view(sn), sym.st_value, sym.st_size);
       }
     }
     f->sections_.push_back(std::move(s));
@@ -85,13 +86,13 @@ const ElfSection* ElfFile::section(std::string_view name) const {
 }
 
 std::optional<uint64_t> ElfFile::symbol(std::string_view name) const {
-  auto it = symbols_.find(std::string(name));
+  auto it = symbols_.find(name);
   if (it == symbols_.end()) return std::nullopt;
   return it->second.first;
 }
 
 std::optional<uint64_t> ElfFile::symbolSize(std::string_view name) const {
-  auto it = symbols_.find(std::string(name));
+  auto it = symbols_.find(name);
   if (it == symbols_.end()) return std::nullopt;
   return it->second.second;
 }

@@ -65,7 +65,9 @@ class ElfFile {
   void* dwarf_ = nullptr;  // Dwarf*
   uint16_t type_ = 0, machine_ = 0;
   std::vector<ElfSection> sections_;
-  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> symbols_;  // addr, size
+  // addr, size; the names point into libelf's string table, alive until elf_end (a binary
+  // has tens of thousands of symbols: a copy of each name is most of the cost of opening it)
+  std::unordered_map<std::string_view, std::pair<uint64_t, uint64_t>> symbols_;
 };
 
 }  // namespace goinspect

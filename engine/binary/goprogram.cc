@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/stat.h>
+
 #include "stripped.h"
 
 namespace goinspect {
@@ -14,12 +16,48 @@ namespace {
 constexpr uint16_t kEmX86_64 = 62;
 }
 
-std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
+std::shared_ptr<const ElfFile> ExecutableCache::elf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ElfFile::open(path);  // throws the reason
+  auto& [size, mtime, file] = elfs_[path];
+  int64_t m = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  if (!file || size != static_cast<int64_t>(st.st_size) || mtime != m) {
+    // What was made from the old file goes first (a GoProgram still using it keeps its own).
+    layouts_.clear();
+    pclns_.clear();
+    file = ElfFile::open(path);
+    size = static_cast<int64_t>(st.st_size);
+    mtime = m;
+  }
+  return file;
+}
+
+std::shared_ptr<const Layouts> ExecutableCache::layouts(const ElfFile& elf, const std::string& goVersion, bool table) {
+  auto& l = layouts_[{&elf, goVersion, table}];
+  if (!l) l = table ? Layouts::fromTable(goVersion) : Layouts::load(elf, goVersion);
+  return l;
+}
+
+std::shared_ptr<const PcLnTab> ExecutableCache::pcln(const ElfFile& elf, std::span<const uint8_t> data,
+                                                     uint64_t textLink, uint64_t gofunc) {
+  auto& t = pclns_[{&elf, data.data(), textLink, gofunc}];
+  if (!t) {
+    std::shared_ptr<PcLnTab> tab = PcLnTab::parse(data, textLink);
+    if (gofunc) {
+      const ElfFile* e = &elf;
+      tab->setGoFunc(gofunc, [e](uint64_t addr, uint64_t size) { return e->bytesAt(addr, size); });
+    }
+    t = std::move(tab);
+  }
+  return t;
+}
+
+std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem, ExecutableCache* cache) {
   std::unique_ptr<GoProgram> p(new GoProgram());
   p->target_ = &target;
   std::string exe = target.executablePath();
   if (exe.empty()) throw Error("the target has no executable: create the target with its executable");
-  p->elf_ = ElfFile::open(exe);
+  p->elf_ = cache ? cache->elf(exe) : ElfFile::open(exe);
   const ElfSection* pcln = p->pclntabSection();
   if (!pcln || pcln->data.empty())
     throw Error(exe + ": not a Go program (no pclntab section)");
@@ -47,13 +85,13 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem) {
   // GOINSPECT_LAYOUT_TABLE=go1.NN forces a built-in table (a devel toolchain's binary whose
   // version names no table); it is checked against the target like any table.
   if (const char* forced = std::getenv("GOINSPECT_LAYOUT_TABLE"); forced && *forced)
-    p->layouts_ = Layouts::fromTable(forced);
+    p->layouts_ = cache ? cache->layouts(*p->elf_, forced, true) : Layouts::fromTable(forced);
   else
-    p->layouts_ = Layouts::load(*p->elf_, p->goVersion_);
+    p->layouts_ = cache ? cache->layouts(*p->elf_, p->goVersion_, false) : Layouts::load(*p->elf_, p->goVersion_);
   if (!p->layouts_)
     throw Error(fmt::format("{}: no runtime layouts: the binary has no DWARF and there is no "
                             "built-in table for {}", exe, p->goVersion_.empty() ? "its Go version" : p->goVersion_));
-  p->locateModuledata(mem);
+  p->locateModuledata(mem, cache);
   p->resolveFuncIDs();
   // No symbol table (or forced, to test discovery against one): find the globals.
   if (!p->elf_->symbol("runtime.allgs") || std::getenv("GOINSPECT_DISCOVER_GLOBALS"))
@@ -90,7 +128,7 @@ const ElfSection* GoProgram::pclntabSection() const {
   return nullptr;
 }
 
-void GoProgram::locateModuledata(Memory& mem) {
+void GoProgram::locateModuledata(Memory& mem, ExecutableCache* cache) {
   const ElfSection* pcln = pclntabSection();
   uint64_t pclnAddr = pcln->addr + bias_;
   std::optional<uint64_t> md = global("runtime.firstmoduledata");
@@ -100,7 +138,10 @@ void GoProgram::locateModuledata(Memory& mem) {
     for (const char* name : {".go.module", ".noptrdata", ".data"}) {
       const ElfSection* s = elf_->section(name);
       if (!s || md) continue;
-      std::vector<uint64_t> words(s->size / 8);
+      // These sections have file contents (PROGBITS), so the file bounds them: sh_size
+      // alone is a number anyone can write (the words themselves come from memory, where
+      // a PIE's loader relocated them).
+      std::vector<uint64_t> words(s->data.size() / 8);
       if (!mem.read(s->addr + bias_, words.data(), words.size() * 8)) continue;
       for (size_t i = 0; i < words.size(); i++)
         if (words[i] == pclnAddr) {
@@ -120,11 +161,17 @@ void GoProgram::locateModuledata(Memory& mem) {
   const ElfSection* textSec = elf_->section(".text");
   // Without moduledata, .text's start is runtime.text for internally linked programs.
   uint64_t textLink = text ? text - bias_ : (textSec ? textSec->addr : 0);
-  pcln_ = PcLnTab::parse(pcln->data, textLink);
+  uint64_t gofuncLink = gofunc ? gofunc - bias_ : 0;
+  if (cache) {
+    pcln_ = cache->pcln(*elf_, pcln->data, textLink, gofuncLink);
+    return;
+  }
+  std::shared_ptr<PcLnTab> tab = PcLnTab::parse(pcln->data, textLink);
   if (gofunc) {
     const ElfFile* elf = elf_.get();
-    pcln_->setGoFunc(gofunc - bias_, [elf](uint64_t addr, uint64_t size) { return elf->bytesAt(addr, size); });
+    tab->setGoFunc(gofuncLink, [elf](uint64_t addr, uint64_t size) { return elf->bytesAt(addr, size); });
   }
+  pcln_ = std::move(tab);
 }
 
 void GoProgram::resolveFuncIDs() {

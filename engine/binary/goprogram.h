@@ -5,13 +5,18 @@
 //   auto prog = GoProgram::load(target, mem);   // throws Error("...: not a Go program")
 //   const Func* f = prog->findFunc(pc);         // runtime pc, bias handled here
 //   uint64_t off = prog->off("runtime.g", "sched.pc");
+//
+//   ExecutableCache cache;                       // many targets of one executable (a fuzzer):
+//   auto p2 = GoProgram::load(target, mem, &cache);   // its file is parsed once
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "buildinfo.h"
@@ -32,9 +37,30 @@ struct FuncIDs {
       gogo = kNone, abort = kNone, asmcgocall = kNone, cgocallback = kNone;
 };
 
+// What a GoProgram takes from the executable's file alone (the ELF file, its runtime
+// layouts, its pclntab as moduledata places it), kept for the next GoProgram of the same
+// file: what the target's memory says is still read for each. Immutable once made; one
+// thread at a time.
+class ExecutableCache {
+ public:
+  // The file at `path`, opened once while its size and modification time stay the same.
+  std::shared_ptr<const ElfFile> elf(const std::string& path);
+  // Layouts::load(elf, goVersion), or Layouts::fromTable(goVersion) if `table`.
+  std::shared_ptr<const Layouts> layouts(const ElfFile& elf, const std::string& goVersion, bool table);
+  // The pclntab in `data` for text at `textLink` and funcdata at `gofunc` (0: unknown).
+  std::shared_ptr<const PcLnTab> pcln(const ElfFile& elf, std::span<const uint8_t> data, uint64_t textLink,
+                                      uint64_t gofunc);
+
+ private:
+  std::map<std::string, std::tuple<int64_t, int64_t, std::shared_ptr<const ElfFile>>> elfs_;  // size, mtime
+  std::map<std::tuple<const ElfFile*, std::string, bool>, std::shared_ptr<const Layouts>> layouts_;
+  std::map<std::tuple<const ElfFile*, const uint8_t*, uint64_t, uint64_t>, std::shared_ptr<const PcLnTab>> pclns_;
+};
+
 class GoProgram {
  public:
-  static std::unique_ptr<GoProgram> load(Target& target, Memory& mem);
+  // `cache` (optional) keeps what the executable's file gives for the next load.
+  static std::unique_ptr<GoProgram> load(Target& target, Memory& mem, ExecutableCache* cache = nullptr);
 
   const ElfFile& elf() const { return *elf_; }
   const PcLnTab& pcln() const { return *pcln_; }
@@ -76,15 +102,15 @@ class GoProgram {
 
  private:
   GoProgram() = default;
-  void locateModuledata(Memory& mem);
+  void locateModuledata(Memory& mem, ExecutableCache* cache);
   const ElfSection* pclntabSection() const;
   mutable std::optional<ElfSection> pclnInside_;  // a table inside another section (cgo PIE)
   void resolveFuncIDs();
 
   Target* target_ = nullptr;
-  std::unique_ptr<ElfFile> elf_;
-  std::unique_ptr<PcLnTab> pcln_;
-  std::unique_ptr<Layouts> layouts_;
+  std::shared_ptr<const ElfFile> elf_;
+  std::shared_ptr<const PcLnTab> pcln_;
+  std::shared_ptr<const Layouts> layouts_;
   std::optional<BuildInfo> buildInfo_;
   std::string goVersion_;
   uint64_t bias_ = 0;

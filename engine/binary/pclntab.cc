@@ -111,7 +111,9 @@ struct PcLnTab::Impl {
       } else if (!readVarint(p, end, uvdelta) || !readVarint(p, end, pcdelta)) {
         return std::nullopt;
       }
-      val += static_cast<int32_t>(-(uvdelta & 1) ^ (uvdelta >> 1));
+      // Go's int32 arithmetic wraps (runtime/symtab.go, step: *val += vdelta); C++'s must
+      // not overflow, so add as unsigned.
+      val = static_cast<int32_t>(static_cast<uint32_t>(val) + (-(uvdelta & 1) ^ (uvdelta >> 1)));
       pc += static_cast<uint32_t>(pcdelta * minLC);
       if (targetPc < pc) return val;
     }

@@ -4,7 +4,7 @@
 
 namespace goinspect {
 
-Session::Session(Target& target) : target_(target), mem_(target) {}
+Session::Session(Target& target, ExecutableCache* cache) : target_(target), cache_(cache), mem_(target) {}
 Session::~Session() = default;
 
 Runtime& Session::runtime() {
@@ -14,7 +14,7 @@ Runtime& Session::runtime() {
     waits_.reset();
     snap_.reset();
     rt_.reset();
-    prog_ = GoProgram::load(target_, mem_);
+    prog_ = GoProgram::load(target_, mem_, cache_);
     rt_ = std::make_unique<Runtime>(*prog_, mem_);
     if (prog_->layouts().source() != "DWARF") rt_->checkTableLayouts();
     exe_ = exe;

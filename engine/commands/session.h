@@ -4,6 +4,10 @@
 //
 //   Session session(target);
 //   const Snapshot& snap = session.snapshot();   // throws Error
+//
+// Sessions over many targets of one executable (a fuzzer's damaged copies of one core) may
+// share an ExecutableCache, so that its file is parsed once; everything read from a
+// target is still read from that target.
 #pragma once
 
 #include <memory>
@@ -19,7 +23,7 @@ struct Waits;
 
 class Session {
  public:
-  explicit Session(Target& target);
+  explicit Session(Target& target, ExecutableCache* cache = nullptr);
   ~Session();
   Target& target() { return target_; }
   // The program and runtime model, loaded on first use; throws Error.
@@ -32,6 +36,7 @@ class Session {
 
  private:
   Target& target_;
+  ExecutableCache* cache_;
   Memory mem_;
   std::string exe_;
   std::unique_ptr<GoProgram> prog_;
