@@ -4,7 +4,9 @@
 //   goinspect EXE CORE bt 1
 //   goinspect help [COMMAND]
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "commands.h"
@@ -32,13 +34,22 @@ int help(const std::string& name) {
   return usage();
 }
 
+// The executable as LLDB names it (FileSpec: a relative path resolved against the working
+// directory and normalized, symlinks left alone): `go info` prints it, so the CLI's output
+// equals the plugin's on the same core whichever way the path was typed.
+std::string absolutePath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "help") return argc == 3 ? help(argv[2]) : usage();
   if (argc < 4) return usage();
   try {
-    auto target = goinspect::CoreTarget::open(argv[1], argv[2]);
+    auto target = goinspect::CoreTarget::open(absolutePath(argv[1]), argv[2]);
     goinspect::Session session(*target);
     std::vector<std::string> args(argv + 3, argv + argc);
     goinspect::CommandResult r = goinspect::runCommand(session, args);

@@ -561,6 +561,26 @@ def _thread_by_tid(tid):
     return None
 
 
+def _select_frame(level, quiet):
+    """Selects frame LEVEL of the selected thread. `frame N` has GDB print the frame even
+    under to_string (its selection observer writes to the terminal), which after `--json`
+    would follow the JSON on the same stream and break it: with --json or --output the
+    frame is selected through gdb.Frame.select(), which prints nothing."""
+    try:
+        if not quiet:
+            gdb.execute("frame %d" % level, to_string=True)
+            return
+        f = gdb.newest_frame()
+        for _ in range(level):
+            older = f.older()
+            if older is None:
+                break
+            f = older
+        f.select()
+    except Exception as e:
+        _debug("select frame", e)
+
+
 def goroutine_command(argv):
     """`go goroutine ID [--json] [--output FILE]`: the engine's account, then the goroutine
     selected for GDB's frame commands. `go goroutine` / `go goroutine none`: back to the
@@ -604,10 +624,7 @@ def goroutine_command(argv):
             except Exception:
                 pass
             _selection.set(goid, t.global_num, frames, from_frame0=not at_regs)
-            try:
-                gdb.execute("frame 0", to_string=True)
-            except Exception:
-                pass
+            _select_frame(0, quiet)
             if not quiet:
                 gdb.write("goroutine %d is running on thread %d (LWP %d): selected that thread; bt "
                           "shows the goroutine's frames%s; 'go goroutine none' goes back\n"
@@ -625,10 +642,7 @@ def goroutine_command(argv):
     if t is None:
         raise gdb.GdbError("no thread to show the goroutine on")
     _selection.set(goid, t.global_num, frames)
-    try:
-        gdb.execute("frame 1", to_string=True)
-    except Exception:
-        pass
+    _select_frame(1, quiet)
     if not quiet:
         gdb.write("goroutine %d selected on thread %d: GDB frames #1 to #N are the goroutine's "
                   "(frame #0, the thread's own, is hidden from bt); 'go goroutine none' goes "

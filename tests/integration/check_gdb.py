@@ -8,17 +8,20 @@ For each case (toolchain, build mode, fixture, kind), CTest gdb-go1.NN:
            then selects a parked, a syscall and a running goroutine with `go goroutine ID`
            and records GDB's own `bt` (through the frame filters, as bt prints it).
            Checks: the goroutines equal the dump (check_goroutines.compare); every command's
-           output equals LLDB's on the same core byte for byte (lldb-22 with the plugin);
+           output (COMMANDS: every command, text and JSON) equals LLDB's on the same core
+           byte for byte (lldb-22 with the plugin), in GDB and through the CLI
+           (cli/goinspect EXE CORE ..., run with paths relative to its working directory);
            GDB's bt after `go goroutine ID` has the functions and lines of `go bt ID --json`
            (see bt_diffs for the rules, stripped builds and running goroutines).
   live     `FIXTURE hang` (GOTRACEBACK=system): gdb attaches, `go goroutines --json --frames
            all`, detaches; the process must still run; SIGQUIT's dump is the oracle.
   corrupt  (parked fixture, plain mode) the plain core truncated to half, and a copy with a
            goroutine's stack page zeroed: every command must report (text or an error) and
-           gdb must exit 0 within its time limit.
+           gdb must exit 0 within its time limit; the CLI must not crash on them either.
 
 Usage: check_gdb.py --toolchain go1.26 [--build] [--gdb-script build/gdb-scripts/go-gdb.py]
-                    [--plugin build/lldb-plugin/libgoinspect-lldb.so] [--cases GLOBS]
+                    [--plugin build/lldb-plugin/libgoinspect-lldb.so] [--cli build/cli/goinspect]
+                    [--cases GLOBS]
 Prints one PASS/FAIL line per case and "N passed, M failed"; exits 1 on any failure.
 """
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import struct
 import sys
 import time
@@ -40,21 +44,43 @@ from check_goroutines import CaseError, Diffs  # noqa: E402
 FIXTURES = ["parked", "running", "syscalls", "deferpanic", "waits"]
 T_GDB = 180
 
-# Commands whose output must equal LLDB's byte for byte; (name, command). The goroutine list
-# is "goroutines" and is also compared with the dump.
+# Commands whose output must equal LLDB's byte for byte, in GDB and through the CLI
+# (cli/goinspect EXE CORE ..., the fallback for a core LLDB cannot open, must lose nothing):
+# every command, text and JSON; (name, command). The goroutine list is "goroutines" and is
+# also compared with the dump. `go goroutine 1` selects goroutine 1 in GDB: it comes last.
 COMMANDS = [
     ("goroutines", "go goroutines --json --frames all"),
+    ("goroutines-text", "go goroutines"),
+    ("goroutines-stack", "go goroutines --group-by stack"),
     ("info", "go info"),
     ("info-json", "go info --json"),
     ("waits", "go waits --json"),
+    ("waits-text", "go waits --system"),
+    ("waits-dot", "go waits --dot"),
+    ("chans", "go chans --json"),
+    ("chans-text", "go chans"),
     ("stacks", "go stacks --json"),
+    ("stacks-all", "go stacks --all --recursion --json"),
+    ("stacks-text", "go stacks"),
     ("leaks", "go leaks --json"),
+    ("leaks-text", "go leaks --min 1"),
     ("defers", "go defers all --json"),
+    ("defers-text", "go defers all --system"),
     ("panics", "go panics --json"),
+    ("panics-text", "go panics"),
     ("sched", "go sched --json"),
+    ("sched-text", "go sched"),
     ("threads", "go threads --json"),
+    ("threads-text", "go threads"),
     ("bt-all", "go bt all"),
+    ("bt-all-json", "go bt all --json"),
+    ("bt-1", "go bt 1"),
+    ("frames-1", "go frames 1"),
+    ("frames-1-json", "go frames 1 --json"),
+    ("goroutine-1", "go goroutine 1"),
+    ("goroutine-1-json", "go goroutine 1 --json"),
 ]
+T_CLI = 120  # one cli/goinspect command
 
 # Run inside gdb after the commands: picks goroutines, selects each, records GDB's bt.
 GDB_PROBE = r'''
@@ -214,6 +240,7 @@ class GdbRunner(cg.Runner):
     def __init__(self, args):
         super().__init__(args)
         self.script = args.gdb_script
+        self.cli = args.cli
 
     def gdb_on_core(self, exe, core, work, probe=True) -> (Dict[str, str], dict, int, str):
         """Runs every command in gdb; returns ({name: output path}, probe result, rc, log)."""
@@ -241,6 +268,24 @@ class GdbRunner(cg.Runner):
         cg.run_lldb(cmds, None, os.path.join(work, "lldb.log"))
         return outs
 
+    def cli_on_core(self, exe, core, work) -> Dict[str, str]:
+        """Every command through cli/goinspect, run in work with the executable and core
+        given relative to it (LLDB names the executable by its absolute path; so must the
+        CLI). Returns {name: output path}; a crash or a timeout is a CaseError."""
+        outs = {name: os.path.join(work, f"cli-{name}.out") for name, _ in COMMANDS}
+        with open(os.path.join(work, "cli.log"), "w") as log:
+            for name, cmd in COMMANDS:
+                argv = ([self.cli, os.path.relpath(exe, work), os.path.relpath(core, work)] +
+                        shlex.split(cmd)[1:] + ["--output", os.path.basename(outs[name])])
+                rc, out, err = cg.run_bounded(argv, T_CLI, cwd=work)
+                log.write(f"$ {' '.join(argv)}\nexit: {rc}\n{out.decode('utf-8', 'replace')}"
+                          f"{err.decode('utf-8', 'replace')}\n")
+                if rc is None:
+                    raise CaseError(f"goinspect {cmd[3:]}: did not finish within {T_CLI}s")
+                if rc < 0:
+                    raise CaseError(f"goinspect {cmd[3:]}: killed by signal {-rc}")
+        return outs
+
     def case_gdb_core(self, minor, mode, fixture, exe, work) -> Diffs:
         text, core = cg.crash_fixture(exe, work)
         with open(os.path.join(work, "dump.txt"), "w") as f:
@@ -254,25 +299,28 @@ class GdbRunner(cg.Runner):
         res = read_json(gouts["goroutines"], "gdb go goroutines")
         diffs = cg.compare(dump, res, minor=minor, go_version=cg.toolchain_version(minor))
         louts = self.lldb_on_core(exe, core, work)
+        couts = self.cli_on_core(exe, core, work)
         for name, cmd in COMMANDS:
-            g, l = gouts[name], louts[name]
+            l = louts[name]
             if not os.path.exists(l):
                 diffs.msg(f"{cmd}: LLDB wrote no output")
                 continue
-            if not os.path.exists(g):
-                diffs.msg(f"{cmd}: GDB wrote no output (LLDB did)")
-                continue
-            with open(g, "rb") as f:
-                gb = f.read()
             with open(l, "rb") as f:
                 lb = f.read()
-            if gb != lb:
-                gl, ll = gb.decode("utf-8", "replace").splitlines(), lb.decode("utf-8", "replace").splitlines()
-                first = next((i for i in range(max(len(gl), len(ll)))
-                              if i >= len(gl) or i >= len(ll) or gl[i] != ll[i]), 0)
-                diffs.add(None, f"'{cmd}' GDB vs LLDB (line {first + 1})",
-                          ll[first] if first < len(ll) else "<end>",
-                          gl[first] if first < len(gl) else "<end>")
+            for who, outs in (("GDB", gouts), ("CLI", couts)):
+                g = outs[name]
+                if not os.path.exists(g):
+                    diffs.msg(f"{cmd}: {who} wrote no output (LLDB did)")
+                    continue
+                with open(g, "rb") as f:
+                    gb = f.read()
+                if gb != lb:
+                    gl, ll = gb.decode("utf-8", "replace").splitlines(), lb.decode("utf-8", "replace").splitlines()
+                    first = next((i for i in range(max(len(gl), len(ll)))
+                                  if i >= len(gl) or i >= len(ll) or gl[i] != ll[i]), 0)
+                    diffs.add(None, f"'{cmd}' {who} vs LLDB (line {first + 1})",
+                              ll[first] if first < len(ll) else "<end>",
+                              gl[first] if first < len(gl) else "<end>")
         for kind in ("parked", "syscall", "running"):
             if kind in probe:
                 bt_diffs(diffs, kind, probe[kind], stripped=(mode == "stripped"))
@@ -335,6 +383,10 @@ class GdbRunner(cg.Runner):
                 diffs.msg(f"{what}: gdb exited {rc}: {log[-400:]}")
             if "Fatal signal" in log or "internal-error" in log or "Traceback (most recent" in log:
                 diffs.msg(f"{what}: gdb reported a crash or a Python traceback: {log[-400:]}")
+            try:
+                self.cli_on_core(exe, path, sub)
+            except CaseError as e:
+                diffs.msg(f"{what}: {e}")
         return diffs
 
     def run_toolchain(self, minor: int, selected):
@@ -364,6 +416,8 @@ def main(argv=None) -> int:
         dry_run_help="not supported by this harness", artifacts_help="keep failing cases' files here")
     ap.add_argument("--gdb-script", default=os.environ.get(
         "GOINSPECT_GDB_SCRIPT", os.path.join(cg.SOURCE_DIR, "build/gdb-scripts/go-gdb.py")))
+    ap.add_argument("--cli", default=os.environ.get(
+        "GOINSPECT_CLI", os.path.join(cg.SOURCE_DIR, "build/cli/goinspect")))
     ap.add_argument("--fixtures", default=",".join(FIXTURES), help="comma-separated")
     args = ap.parse_args(argv)
     cg.parse_modes(ap, args)
@@ -371,10 +425,15 @@ def main(argv=None) -> int:
     args.fixture_dir = os.path.abspath(args.fixture_dir)
     args.gdb_script = os.path.abspath(args.gdb_script)
     args.plugin = os.path.abspath(args.plugin)
+    args.cli = os.path.abspath(args.cli)
     if args.dry_run:
         ap.error("--dry-run is not supported by check_gdb.py")
     if not os.path.exists(args.gdb_script):
         print(f"FAIL setup: {args.gdb_script} not found (build the gdb-scripts target)")
+        print("0 passed, 1 failed")
+        return 1
+    if not os.path.exists(args.cli):
+        print(f"FAIL setup: {args.cli} not found (build the goinspect target)")
         print("0 passed, 1 failed")
         return 1
     return cg.run_with_plugin(args, cg.case_selector(args.cases), GdbRunner)
