@@ -46,6 +46,10 @@ fi
 
 base_pkgs=(build-essential cmake pkg-config gdb python3-dev libdw-dev libelf-dev libfmt-dev
            nlohmann-json3-dev)
+# The sanitizer and fuzzing build (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
+base_pkgs+=(clang-14 libclang-rt-14-dev)
+# check_nowrite.py's syscall audit: every call a debugger makes that could change the target.
+base_pkgs+=(strace)
 $SUDO apt-get install -y -q --no-install-recommends "${base_pkgs[@]}"
 $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports catch2
 $SUDO apt-get install -y -q --no-install-recommends lldb-22 liblldb-22-dev
