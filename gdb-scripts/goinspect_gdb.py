@@ -19,6 +19,7 @@ Nothing here may crash or hang GDB: every callback catches everything, every loo
 
 import json
 import os
+import re
 import struct
 import time
 
@@ -89,6 +90,55 @@ def _elf_entry(path):
         return None, None
 
 
+def _core_file():
+    """The core file gdb has loaded ('core-file CORE'), or None."""
+    try:
+        text = gdb.execute("info files", to_string=True)
+    except Exception:
+        return None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "Local core dump file:" and i + 1 < len(lines):
+            m = re.match(r"\s*`(.*)', file type", lines[i + 1])
+            return m.group(1) if m else None
+    return None
+
+
+def _core_holes():
+    """The address ranges a truncated core should hold but does not: the parts of its
+    PT_LOAD segments whose bytes lie past the end of the file. gdb answers reads there from
+    the executable's sections (.data unrelocated, .bss as zeros), which is not what the
+    process held: a core cut short would read as a runtime with no goroutines. LLDB and the
+    CLI fail such reads; so does this target. [] for a live process or a whole core."""
+    path = _core_file()
+    if not path:
+        return []
+    holes = []
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            file_size = f.tell()
+            f.seek(0)
+            eh = f.read(64)
+            if len(eh) < 64 or eh[:4] != b"\x7fELF" or eh[4] != 2:
+                return []
+            phoff = struct.unpack_from("<Q", eh, 32)[0]
+            phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+            if phentsize < 56 or phnum > 65535:
+                return []
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+        for i in range(len(table) // phentsize):
+            p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * phentsize)
+            if p_type != 1 or p_filesz == 0 or p_offset + p_filesz <= file_size:  # PT_LOAD, whole
+                continue
+            present = max(0, file_size - p_offset)
+            holes.append((p_vaddr + present, p_vaddr + p_filesz))
+    except Exception:
+        return []
+    return holes
+
+
 class GdbTarget:
     """goinspect::Target on gdb's API. Every method returns a plain value or None and never
     raises (the C++ side would turn an exception into a failed read anyway)."""
@@ -96,6 +146,7 @@ class GdbTarget:
     def __init__(self, inferior):
         self.inferior = inferior
         self._bias = None
+        self._holes = None
         self.index_by_num = {}  # gdb thread number -> the index LLDB would give
 
     # Memory -----------------------------------------------------------------------------
@@ -103,6 +154,11 @@ class GdbTarget:
         try:
             if addr < 0 or size < 0 or addr + size > 1 << 64:
                 return None
+            if self._holes is None:
+                self._holes = _core_holes()
+            for lo, hi in self._holes:
+                if addr < hi and addr + size > lo:
+                    return None
             return bytes(self.inferior.read_memory(addr, size))
         except Exception:
             return None

@@ -28,6 +28,7 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
     sel.push_back(findGoroutine(snap, p.positional[0]));
   FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
   if (p.has("--json")) return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} backtraces", sel.size()));
+  if (sel.empty()) return deliver(p, kNotStarted, "nothing");  // never a silent answer
   Out out(p);
   for (const auto* v : sel) {
     if (v != sel.front()) out.write("\n");

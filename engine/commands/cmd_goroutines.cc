@@ -39,11 +39,6 @@ const Usage kGoroutinesUsage = {
 
 namespace {
 
-// Stopped before the runtime made its first goroutine (at the entry point, in rt0_go).
-const char* const kNotStarted =
-    "no goroutines yet: the Go runtime has not started (runtime.allgs is empty); "
-    "continue to main.main, e.g. 'b main.main' then 'continue'\n";
-
 // --label KEY or KEY=VALUE: the goroutine has the pprof label KEY (with exactly VALUE).
 struct LabelFilter {
   std::string key;

@@ -23,6 +23,10 @@ CommandResult deliver(const Parsed& p, const std::string& text, const std::strin
   return out.finish(what);
 }
 
+const char* const kNotStarted =
+    "no goroutines yet: the Go runtime has not started (runtime.allgs is empty); "
+    "continue to main.main, e.g. 'b main.main' then 'continue'\n";
+
 std::string dumpJson(const nlohmann::json& j) { return jsonText(j, 2) + "\n"; }
 
 const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText) {

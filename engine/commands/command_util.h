@@ -63,6 +63,9 @@ class Out {
 };
 
 CommandResult deliver(const Parsed& p, const std::string& text, const std::string& what);
+// What a command over every goroutine says when there is none: stopped before the runtime
+// made its first goroutine (at the entry point, in rt0_go), or runtime.allgs read as empty.
+extern const char* const kNotStarted;
 std::string dumpJson(const nlohmann::json& j);
 const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText);
 
