@@ -15,9 +15,11 @@ For each case (toolchain, build mode, fixture, kind), CTest gdb-go1.NN:
            (see bt_diffs for the rules, stripped builds and running goroutines).
   live     `FIXTURE hang` (GOTRACEBACK=system): gdb attaches, `go goroutines --json --frames
            all`, detaches; the process must still run; SIGQUIT's dump is the oracle.
-  corrupt  (parked fixture, plain mode) the plain core truncated to half, and a copy with a
-           goroutine's stack page zeroed: every command must report (text or an error) and
-           gdb must exit 0 within its time limit; the CLI must not crash on them either.
+  corrupt  (parked fixture, plain mode) the plain core truncated to half, cut before its first
+           writable segment (the executable's data), and a copy with a goroutine's stack
+           page zeroed: every command must report (text or an error) and gdb must exit 0
+           within its time limit; the CLI must not crash on them, and each command answers
+           in GDB and the CLI alike (the same bytes) or fails in both.
 
 Usage: check_gdb.py --toolchain go1.26 [--build] [--gdb-script build/gdb-scripts/go-gdb.py]
                     [--plugin build/lldb-plugin/libgoinspect-lldb.so] [--cli build/cli/goinspect]
@@ -236,6 +238,21 @@ def zero_page(core: str, addr: int) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
+def first_writable_load(core):
+    """File offset of the core's first writable PT_LOAD segment that has bytes, or None."""
+    with open(core, "rb") as f:
+        eh = f.read(64)
+        phoff = struct.unpack_from("<Q", eh, 32)[0]
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    for i in range(phnum):
+        p_type, p_flags, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * phentsize)
+        if p_type == 1 and p_flags & 2 and p_filesz:  # PT_LOAD, PF_W
+            return p_offset
+    return None
+
+
 class GdbRunner(cg.Runner):
     def __init__(self, args):
         super().__init__(args)
@@ -371,22 +388,45 @@ class GdbRunner(cg.Runner):
                 dst.write(chunk)
                 left -= len(chunk)
         variants.append(("truncated to half", truncated))
+        # Cut where the first writable segment's bytes begin (the executable's .data and
+        # .bss: runtime.allgs): gdb would read them from the executable (.bss as zeros)
+        # and see a runtime with no goroutines; it must fail the reads as LLDB and the CLI do.
+        data_cut = os.path.join(work, "core.data-cut")
+        offset = first_writable_load(zeroed)
+        if offset is not None:
+            with open(zeroed, "rb") as src, open(data_cut, "wb") as dst:
+                dst.write(src.read(offset))
+            variants.append(("cut before its data", data_cut))
+        else:
+            diffs.msg("the core has no writable PT_LOAD segment with bytes")
         for what, path in variants:
             sub = os.path.join(work, what.replace(" ", "-"))
             os.makedirs(sub, exist_ok=True)
             try:
-                _, _, rc, log = self.gdb_on_core(exe, path, sub, probe=True)
+                # The probe selects goroutines the list names: none when it cannot be read.
+                gouts, _, rc, log = self.gdb_on_core(exe, path, sub, probe=path != data_cut)
             except CaseError as e:
                 diffs.msg(f"{what}: {e}")
                 continue
-            if rc != 0:
+            if rc != 0 and path != data_cut:  # there, the last command fails too, as it should
                 diffs.msg(f"{what}: gdb exited {rc}: {log[-400:]}")
             if "Fatal signal" in log or "internal-error" in log or "Traceback (most recent" in log:
                 diffs.msg(f"{what}: gdb reported a crash or a Python traceback: {log[-400:]}")
             try:
-                self.cli_on_core(exe, path, sub)
+                couts = self.cli_on_core(exe, path, sub)
             except CaseError as e:
                 diffs.msg(f"{what}: {e}")
+                continue
+            # What the damaged core lets each read, GDB and the CLI read alike: a command
+            # answers in both (the same bytes) or fails in both.
+            for name, cmd in COMMANDS:
+                g, c = gouts[name], couts[name]
+                if os.path.exists(g) != os.path.exists(c):
+                    diffs.msg(f"{what}: '{cmd}' answered in {'GDB' if os.path.exists(g) else 'the CLI'} only")
+                elif os.path.exists(g):
+                    with open(g, "rb") as f1, open(c, "rb") as f2:
+                        if f1.read() != f2.read():
+                            diffs.msg(f"{what}: '{cmd}' GDB and the CLI differ")
         return diffs
 
     def run_toolchain(self, minor: int, selected):
