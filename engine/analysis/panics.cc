@@ -244,6 +244,7 @@ std::vector<PanicRecord> panicsOf(Runtime& rt, const GoroutineView& v, std::stri
     r.goexit = rt.readInt(p, T, {"goexit"}).value_or(0) != 0;
     r.repanicked = rt.readInt(p, T, {"repanicked"}).value_or(0) != 0;
     r.aborted = rt.readInt(p, T, {"aborted"}).value_or(0) != 0;
+    r.typeAddr = *typ;
     if (*typ) {
       r.type = values.typeName(*typ);
       r.value = values.text(*typ, *data);
@@ -345,8 +346,14 @@ Cause findCause(Runtime& rt, const Snapshot& snap) {
       c.kind = "panic";
       if (f->goroutine) {
         auto ps = panicsOf(rt, *f->goroutine);
-        if (!ps.empty()) c.message = ps.back().value.value_or(
-            ps.back().type ? fmt::format("({}) {:#x}", *ps.back().type, ps.back().data) : "nil");
+        if (!ps.empty()) {
+          const PanicRecord& last = ps.back();
+          c.message = last.value ? *last.value
+                      : last.type ? fmt::format("({}) {:#x}", *last.type, last.data)
+                      : last.typeAddr ? fmt::format("(a type whose descriptor at {:#x} cannot be read) {:#x}",
+                                                    last.typeAddr, last.data)
+                                      : "nil";
+        }
       }
     } else {
       c.kind = "fatal";

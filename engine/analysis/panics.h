@@ -21,7 +21,8 @@ namespace goinspect {
 
 struct PanicRecord {
   uint64_t addr = 0;                    // the _panic (on gopanic's frame)
-  std::optional<std::string> type;      // the value's dynamic type, nullopt for nil
+  std::optional<std::string> type;      // the value's dynamic type, nullopt for nil or unreadable
+  uint64_t typeAddr = 0;                // its type descriptor; 0 for a nil value
   std::optional<std::string> value;     // its text as the runtime prints it; nullopt if unknown
   uint64_t data = 0;                    // the value's data word
   bool recovered = false, goexit = false, repanicked = false, aborted = false;

@@ -123,6 +123,7 @@ std::string defersText(const GoroutineView& v, const GoroutineDefers& d) {
 
 json panicJson(const PanicRecord& p) {
   return {{"type", p.type ? json(*p.type) : json(nullptr)},
+          {"type_address", p.typeAddr ? json(hex(p.typeAddr)) : json(nullptr)},
           {"value", p.value ? json(*p.value) : json(nullptr)},
           {"recovered", p.recovered},
           {"goexit", p.goexit},
@@ -143,15 +144,17 @@ bool plainValue(const std::optional<std::string>& type) {
 }
 
 std::string panicText(const PanicRecord& p) {
-  std::string v = p.goexit && !p.type ? "runtime.Goexit"
+  // A value whose type descriptor cannot be read is not nil: its type is unknown.
+  std::string v = p.goexit && !p.typeAddr ? "runtime.Goexit"
                   : p.value ? fmt::format("{} {}", p.type.value_or("?"), plainValue(p.type) ? *p.value : jsonText(*p.value))
-                  : p.type              ? fmt::format("({}) {} (its text needs its methods)", *p.type, hex(p.data))
-                                        : "nil";
+                  : p.type     ? fmt::format("({}) {} (its text needs its methods)", *p.type, hex(p.data))
+                  : p.typeAddr ? fmt::format("(a type whose descriptor at {} cannot be read) {}", hex(p.typeAddr), hex(p.data))
+                               : "nil";
   std::vector<std::string> flags;
   if (p.recovered) flags.push_back("recovered");
   if (p.repanicked) flags.push_back("repanicked");
   if (p.aborted) flags.push_back("aborted");
-  if (p.goexit && p.type) flags.push_back("goexit");
+  if (p.goexit && p.typeAddr) flags.push_back("goexit");
   std::string f;
   for (size_t i = 0; i < flags.size(); i++) f += (i ? ", " : " [") + flags[i] + (i + 1 == flags.size() ? "]" : "");
   if (p.typeBeforePrinting) v += fmt::format(" (a {} until the runtime printed it)", *p.typeBeforePrinting);
