@@ -17,6 +17,7 @@ Loaded by go-gdb.py (`source build/gdb-scripts/go-gdb.py`). Three parts:
 Nothing here may crash or hang GDB: every callback catches everything, every loop is bounded.
 """
 
+import bisect
 import json
 import os
 import re
@@ -104,39 +105,60 @@ def _core_file():
     return None
 
 
-def _core_holes():
-    """The address ranges a truncated core should hold but does not: the parts of its
-    PT_LOAD segments whose bytes lie past the end of the file. gdb answers reads there from
-    the executable's sections (.data unrelocated, .bss as zeros), which is not what the
-    process held: a core cut short would read as a runtime with no goroutines. LLDB and the
-    CLI fail such reads; so does this target. [] for a live process or a whole core."""
+def _core_segments():
+    """What a loaded core holds, as engine/target/core_target.cc reads it: its PT_LOAD
+    segments (vaddr, filesz, offset) sorted by address, their addresses and the file's
+    size; None when gdb has no core loaded (a live process: every read goes to gdb). gdb answers reads the core
+    cannot (a segment cut short, program headers that are not) from the executable's
+    sections: .data unrelocated, .bss as zeros, not what the process held; a core cut
+    short would read as a runtime with no goroutines. The engine falls back to the
+    executable's file itself where that is right, so this target answers only from the
+    core's bytes, and GDB reads a damaged core as LLDB and the CLI do."""
     path = _core_file()
     if not path:
-        return []
-    holes = []
+        return None
+    segs = []
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            file_size = f.tell()
+            size = f.tell()
             f.seek(0)
             eh = f.read(64)
-            if len(eh) < 64 or eh[:4] != b"\x7fELF" or eh[4] != 2:
-                return []
+            if len(eh) < 64 or eh[:4] != b"\x7fELF":
+                return [], [], size
             phoff = struct.unpack_from("<Q", eh, 32)[0]
-            phentsize, phnum = struct.unpack_from("<HH", eh, 54)
-            if phentsize < 56 or phnum > 65535:
-                return []
+            phnum = struct.unpack_from("<H", eh, 56)[0]
+            if phoff + 56 * phnum > size:
+                return [], [], size
             f.seek(phoff)
-            table = f.read(phentsize * phnum)
-        for i in range(len(table) // phentsize):
-            p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * phentsize)
-            if p_type != 1 or p_filesz == 0 or p_offset + p_filesz <= file_size:  # PT_LOAD, whole
-                continue
-            present = max(0, file_size - p_offset)
-            holes.append((p_vaddr + present, p_vaddr + p_filesz))
+            table = f.read(56 * phnum)
+        for i in range(phnum):
+            p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * 56)
+            if p_type == 1:  # PT_LOAD
+                segs.append((p_vaddr, p_filesz, p_offset))
     except Exception:
-        return []
-    return holes
+        return [], [], 0
+    segs.sort(key=lambda s: s[0])
+    return segs, [s[0] for s in segs], size
+
+
+def _core_has(core, addr, size):
+    """Whether the core's own bytes cover [addr, addr + size): CoreTarget::readMemory's walk."""
+    segs, starts, file_size = core
+    while size > 0:
+        i = bisect.bisect_right(starts, addr)
+        if i == 0:
+            return False
+        vaddr, filesz, offset = segs[i - 1]
+        if addr >= vaddr + filesz:
+            return False
+        off = addr - vaddr
+        take = min(size, filesz - off)
+        if offset > file_size or off + take > file_size - offset:
+            return False
+        addr += take
+        size -= take
+    return True
 
 
 class GdbTarget:
@@ -146,7 +168,7 @@ class GdbTarget:
     def __init__(self, inferior):
         self.inferior = inferior
         self._bias = None
-        self._holes = None
+        self._core = False  # not looked at yet; then None (no core) or _core_segments()
         self.index_by_num = {}  # gdb thread number -> the index LLDB would give
 
     # Memory -----------------------------------------------------------------------------
@@ -154,11 +176,10 @@ class GdbTarget:
         try:
             if addr < 0 or size < 0 or addr + size > 1 << 64:
                 return None
-            if self._holes is None:
-                self._holes = _core_holes()
-            for lo, hi in self._holes:
-                if addr < hi and addr + size > lo:
-                    return None
+            if self._core is False:
+                self._core = _core_segments()
+            if self._core is not None and not _core_has(self._core, addr, size):
+                return None
             return bytes(self.inferior.read_memory(addr, size))
         except Exception:
             return None
@@ -511,7 +532,18 @@ class GoroutineFrameFilter:
     def __init__(self):
         self.name = "goinspect-goroutine"
         self.priority = 100
-        self.enabled = True
+        self._enabled = True
+
+    # On only while a goroutine is selected: otherwise GDB's own bt runs untouched. (Any
+    # enabled frame filter, even one passing every frame through, has GDB decorate each
+    # frame in Python, which fails on a frame whose pc is unavailable: a damaged core.)
+    @property
+    def enabled(self):
+        return self._enabled and _selection.active()
+
+    @enabled.setter
+    def enabled(self, value):  # 'enable/disable frame-filter global goinspect-goroutine'
+        self._enabled = bool(value)
 
     def filter(self, frame_iter):
         if not _selection.active():

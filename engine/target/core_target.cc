@@ -113,7 +113,7 @@ bool CoreTarget::readMemory(uint64_t addr, void* buf, size_t size) {
     if (addr >= s.vaddr + s.filesz) return false;  // past the dumped bytes (or not mapped)
     uint64_t off = addr - s.vaddr;
     size_t take = static_cast<size_t>(std::min<uint64_t>(size, s.filesz - off));
-    if (s.offset + off + take > size_) return false;
+    if (s.offset > size_ || off + take > size_ - s.offset) return false;  // no sum to wrap around
     std::memcpy(out, map_ + s.offset + off, take);
     out += take;
     addr += take;
