@@ -38,7 +38,10 @@ std::unique_ptr<CoreTarget> CoreTarget::open(const std::string& exe, const std::
   std::memcpy(&eh, t->map_, sizeof eh);
   if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_type != ET_CORE || eh.e_machine != EM_X86_64)
     throw Error(core + ": not a linux/amd64 ELF core file");
-  if (eh.e_phoff + uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr) > t->size_) throw Error(core + ": truncated");
+  // Every "inside the file" check compares with what is left of the file, never a sum a
+  // damaged header could make wrap around 2^64.
+  if (eh.e_phoff > t->size_ || uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr) > t->size_ - eh.e_phoff)
+    throw Error(core + ": truncated (its program headers lie past the end of the file)");
 
   uint64_t phdrAddr = 0;  // AT_PHDR from the auxv note, for the load bias of a PIE
   uint32_t index = 1;
@@ -46,7 +49,7 @@ std::unique_ptr<CoreTarget> CoreTarget::open(const std::string& exe, const std::
     Elf64_Phdr ph;
     std::memcpy(&ph, t->map_ + eh.e_phoff + i * sizeof ph, sizeof ph);
     if (ph.p_type == PT_LOAD) t->segs_.push_back({ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_offset});
-    if (ph.p_type != PT_NOTE || ph.p_offset + ph.p_filesz > t->size_) continue;
+    if (ph.p_type != PT_NOTE || ph.p_offset > t->size_ || ph.p_filesz > t->size_ - ph.p_offset) continue;
     size_t off = ph.p_offset, end = ph.p_offset + ph.p_filesz;
     while (off + sizeof(Elf64_Nhdr) <= end) {
       Elf64_Nhdr nh;

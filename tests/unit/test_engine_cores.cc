@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstring>
+#include <elf.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -299,6 +301,43 @@ TEST_CASE("a goroutine whose stack reads as garbage gets an error; the others ar
   CommandResult r = runCommand(s, {"goroutines"});
   CHECK(r.ok);
   CHECK(r.output.find("[unwind error]") != std::string::npos);
+}
+
+TEST_CASE("a core whose headers point past its end is refused or read, never read outside", "[engine]") {
+  std::string d = coreDir("go1.26", "plain");
+  std::ifstream in(d + "/core", std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > 4096);
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  auto opened = [&](const std::vector<char>& b) {
+    std::string path = std::string(FIXTURE_DIR) + "/cores/damaged-headers.core";
+    std::ofstream(path, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
+    try {
+      auto t = CoreTarget::open(d + "/waiters", path);
+      Session s(*t);
+      runCommand(s, {"goroutines"});  // an answer or an error: never a read outside the file
+      return std::string("opened");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  // e_phoff + e_phnum * 56 wraps around 2^64 when e_phoff is near it.
+  for (uint64_t phoff : {~uint64_t{0}, ~uint64_t{0} - 55, uint64_t(bytes.size())}) {
+    std::vector<char> b = bytes;
+    std::memcpy(b.data() + offsetof(Elf64_Ehdr, e_phoff), &phoff, 8);
+    CAPTURE(phoff);
+    CHECK(opened(b).find("program headers lie past the end") != std::string::npos);
+  }
+  // A PT_NOTE or PT_LOAD whose p_offset + p_filesz wraps around.
+  for (int i = 0; i < eh.e_phnum; i++) {
+    std::vector<char> b = bytes;
+    uint64_t off = ~uint64_t{0} - 15;
+    std::memcpy(b.data() + eh.e_phoff + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_offset), &off, 8);
+    CAPTURE(i);
+    std::string r = opened(b);
+    CHECK_FALSE(r.empty());
+  }
 }
 
 TEST_CASE("commands refuse bad input with one clear line and never throw", "[engine][commands]") {
