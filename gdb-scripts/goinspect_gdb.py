@@ -686,13 +686,22 @@ def goroutine_command(argv):
     quiet = "--json" in argv or "--output" in argv
     if len(positional) != 1:
         return
+    # The account is printed: what follows only selects frames, and says so in a note
+    # (never an error after the output, nor a line after --json's JSON).
+    def note(text):
+        _selection.clear()
+        if not quiet:
+            gdb.write(text + "; bt shows the threads' own stacks\n")
+
     ok, bt = run_engine(["bt", positional[0], "--json"])
-    if not ok:
-        raise gdb.GdbError(bt)
     try:
-        g = json.loads(bt)["goroutines"][0]
-    except Exception as e:
-        raise gdb.GdbError("go goroutine: unreadable backtrace from the engine: %s" % e)
+        g = json.loads(bt)["goroutines"][0] if ok else None
+    except Exception:
+        g = None
+    if g is None:
+        note("goroutine %s: its frames cannot be selected (%s)" % (positional[0], bt.strip() if not ok else
+                                                                  "unreadable backtrace"))
+        return
     goid = g.get("id")
     frames = [f for f in g.get("frames") or [] if not f.get("inlined")]
     if g.get("status") == "running" and g.get("thread_id"):
@@ -721,14 +730,15 @@ def goroutine_command(argv):
                              "or on its system stack, is hidden)"))
             return
     if not frames:
-        _selection.clear()
-        raise gdb.GdbError("goroutine %s: no frames to select" % goid)
+        note("goroutine %s: no frames to select" % goid)
+        return
     try:
         t = gdb.selected_thread()
     except Exception:
         t = None
     if t is None:
-        raise gdb.GdbError("no thread to show the goroutine on")
+        note("goroutine %s: no thread to show it on" % goid)
+        return
     _selection.set(goid, t.global_num, frames)
     _select_frame(1, quiet)
     if not quiet:
