@@ -554,7 +554,59 @@ class GoroutineFrameFilter:
                 return frame_iter
         except Exception:
             return frame_iter
-        return (d for d in frame_iter if not _hidden(d))
+        return (_ReadArgsHere(d) for d in frame_iter if not _hidden(d))
+
+
+class _Var:
+    """A frame argument or local with its value read already (gdb's SymValueWrapper)."""
+
+    def __init__(self, sym, value):
+        self._sym, self._value = sym, value
+
+    def symbol(self):
+        return self._sym
+
+    def value(self):
+        return self._value
+
+
+def _read_vars(items, frame):
+    """The arguments or locals a decorator lists, each value read here: gdb's Python frame
+    printing stops the whole bt at the first value it cannot read (a goroutine whose sp a
+    damaged core says is unmapped), where its own bt prints '<error reading variable>'."""
+    if items is None or frame is None:
+        return items
+    out = []
+    for item in items:
+        sym, value = item.symbol(), item.value()
+        if value is None and isinstance(sym, gdb.Symbol):
+            try:
+                value = sym.value(frame)
+                value.fetch_lazy()
+            except Exception as e:
+                value = "<error reading variable: %s>" % e
+        out.append(_Var(sym, value))
+    return out
+
+
+try:
+    from gdb.FrameDecorator import FrameDecorator as _FrameDecorator
+except ImportError:
+    _FrameDecorator = object
+
+
+class _ReadArgsHere(_FrameDecorator):
+    """A goroutine's frame as bt prints it, its arguments and locals read by _read_vars."""
+
+    def __init__(self, base):
+        super().__init__(base)
+        self._base = base
+
+    def frame_args(self):
+        return _read_vars(self._base.frame_args(), self._base.inferior_frame())
+
+    def frame_locals(self):
+        return _read_vars(self._base.frame_locals(), self._base.inferior_frame())
 
 
 def _hidden(decorator):
