@@ -23,6 +23,8 @@ class TypeNames {
   TypeNames(const GoProgram& prog, Memory& mem);
   // nullopt when the descriptor or its name cannot be read.
   std::optional<std::string> name(uint64_t type);
+  // moduledata.types, the base of every type offset (DW_AT_go_runtime_type); 0 if unknown.
+  uint64_t typesBase() const { return types_; }
 
  private:
   const GoProgram& prog_;
