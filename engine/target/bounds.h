@@ -45,6 +45,27 @@ inline constexpr size_t kMaxSelectCases = size_t{1} << 16;
 // goroutine asleep on a semaphore.
 inline constexpr size_t kMaxSleepers = size_t{1} << 21;
 
+// ---- maps and channels (the values floor)
+
+// len of a map (hmap.count, the swiss Map.used): every entry takes at least a byte of a
+// bucket or group, so 2^40 entries are a terabyte before their keys.
+inline constexpr uint64_t kMaxMapEntries = uint64_t{1} << 40;
+// A classic map's hmap.B, log2 of its bucket count: 2^40 buckets of at least 16 bytes are
+// 16 TiB.
+inline constexpr unsigned kMaxMapB = 40;
+// Buckets chained to one bucket of a classic map: mapassign starts a same-size grow once
+// the map has about as many overflow buckets as buckets, or 2^15 (tooManyOverflowBuckets).
+inline constexpr size_t kMaxMapOverflow = size_t{1} << 16;
+// A swiss map's directory (Map.dirLen, 2^globalDepth): a table holds at most 1024 slots
+// (maxTableCapacity), so 2^30 tables are 2^40 entries.
+inline constexpr uint64_t kMaxMapDirectory = uint64_t{1} << 30;
+// Groups of one swiss table (groups.lengthMask + 1): table.capacity is a uint16, 8 slots a
+// group.
+inline constexpr uint64_t kMaxMapTableGroups = uint64_t{1} << 13;
+// A channel's buffer, dataqsiz * elemsize bytes: makechan refuses more than maxAlloc, and a
+// terabyte of buffer is already no real program's.
+inline constexpr uint64_t kMaxChanBuffer = uint64_t{1} << 40;
+
 // ---- deferred calls and panics
 
 // A goroutine's _defer chain: a `defer` in a loop adds one record per iteration until the
