@@ -41,4 +41,8 @@ extern const Usage kSchedUsage, kThreadsUsage;
 CommandResult cmdSched(Session& s, const std::vector<std::string>& args);
 CommandResult cmdThreads(Session& s, const std::vector<std::string>& args);
 
+// cmd_print.cc
+extern const Usage kPrintUsage;
+CommandResult cmdPrint(Session& s, const std::vector<std::string>& args);
+
 }  // namespace goinspect

@@ -1,5 +1,10 @@
 #include "session.h"
 
+#include <fmt/format.h>
+
+#include "gotype.h"
+#include "types.h"
+#include "value.h"
 #include "waits.h"
 
 namespace goinspect {
@@ -13,6 +18,9 @@ Runtime& Session::runtime() {
   if (!rt_ || exe != exe_) {
     waits_.reset();
     snap_.reset();
+    values_.reset();
+    typeNames_.reset();
+    types_.reset();
     rt_.reset();
     prog_ = GoProgram::load(target_, mem_, cache_);
     rt_ = std::make_unique<Runtime>(*prog_, mem_);
@@ -39,6 +47,24 @@ const Waits& Session::waits() {
   const Snapshot& snap = snapshot();
   if (!waits_) waits_ = std::make_unique<Waits>(analyzeWaits(runtime(), snap));
   return *waits_;
+}
+
+}  // namespace goinspect
+
+namespace goinspect {
+
+ValueReader& Session::values() {
+  Runtime& rt = runtime();
+  if (!values_) {
+    GoProgram& prog = rt.prog();
+    types_ = GoTypes::create(prog.elf().dwarf());
+    if (!types_)
+      throw Error(fmt::format("{} has no DWARF (a stripped binary?): the types and variables of Go values "
+                              "come from it", prog.elf().path()));
+    typeNames_ = std::make_unique<TypeNames>(prog, mem_);
+    values_ = std::make_unique<ValueReader>(*types_, prog, mem_, *typeNames_);
+  }
+  return *values_;
 }
 
 }  // namespace goinspect

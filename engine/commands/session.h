@@ -20,6 +20,9 @@
 namespace goinspect {
 
 struct Waits;
+class GoTypes;
+class TypeNames;
+class ValueReader;
 
 class Session {
  public:
@@ -33,6 +36,9 @@ class Session {
   // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
   // go chans and go leaks share it, and its stack sweep is the costly part.
   const Waits& waits();
+  // The reader of Go values (values/), over the executable's DWARF types; made on first use
+  // and kept with the program. Throws Error when the executable has no DWARF.
+  ValueReader& values();
 
  private:
   Target& target_;
@@ -44,6 +50,9 @@ class Session {
   std::optional<Snapshot> snap_;
   uint64_t snapStop_ = ~0ull;
   std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
+  std::unique_ptr<GoTypes> types_;  // of prog_
+  std::unique_ptr<TypeNames> typeNames_;
+  std::unique_ptr<ValueReader> values_;
 };
 
 }  // namespace goinspect
