@@ -52,6 +52,41 @@ std::shared_ptr<const PcLnTab> ExecutableCache::pcln(const ElfFile& elf, std::sp
   return t;
 }
 
+namespace {
+
+// The build ID a note section holds (the Go one is "actionID/contentID"), printable.
+std::string noteText(std::span<const uint8_t> note) {
+  if (note.size() < 12) return "?";
+  uint32_t namesz, descsz;
+  std::memcpy(&namesz, note.data(), 4);
+  std::memcpy(&descsz, note.data() + 4, 4);
+  uint64_t at = 12 + ((uint64_t{namesz} + 3) & ~uint64_t{3});
+  if (at > note.size() || descsz > note.size() - at) return "?";
+  std::string out;
+  for (uint8_t c : note.subspan(at, descsz)) out += (c >= 0x20 && c < 0x7f) ? std::string(1, char(c)) : fmt::format("{:02x}", c);
+  return out;
+}
+
+}  // namespace
+
+// A core or process of another build of the program (rebuilt since the core was written)
+// would be read at the wrong addresses, and every answer would be wrong with full
+// confidence. The build-ID notes sit in the first page of the text mapping, which a core
+// keeps (coredump_filter's ELF-headers bit, on by default): where the target holds them
+// they must be the file's. The target's own bytes only, never the file's through Memory.
+void GoProgram::checkSameBuild(const ElfFile& elf, Target& target, uint64_t bias) {
+  for (const char* name : {".note.go.buildid", ".note.gnu.build-id"}) {
+    const ElfSection* s = elf.section(name);
+    if (!s || s->data.empty() || s->data.size() > 4096) continue;
+    std::vector<uint8_t> mem(s->data.size());
+    if (!target.readMemory(s->addr + bias, mem.data(), mem.size())) continue;
+    if (std::equal(mem.begin(), mem.end(), s->data.begin())) continue;
+    throw Error(fmt::format("{} is not the executable this target runs: its build ID is {}, the target's is {} "
+                            "(rebuilt since the core was written?); give the executable that made it",
+                            elf.path(), noteText(s->data), noteText(mem)));
+  }
+}
+
 std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem, ExecutableCache* cache) {
   std::unique_ptr<GoProgram> p(new GoProgram());
   p->target_ = &target;
@@ -67,6 +102,7 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem, Executab
   p->buildInfo_ = readBuildInfo(*p->elf_);
   if (p->buildInfo_) p->goVersion_ = p->buildInfo_->goVersion;
   p->bias_ = target.loadBias();
+  checkSameBuild(*p->elf_, target, p->bias_);
 
   // Writable data the process never wrote is absent from a core; it is then what the
   // file holds. (Relocated PIE data was written by the loader, so it is in the core.)

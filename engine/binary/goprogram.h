@@ -102,6 +102,7 @@ class GoProgram {
 
  private:
   GoProgram() = default;
+  static void checkSameBuild(const ElfFile& elf, Target& target, uint64_t bias);
   void locateModuledata(Memory& mem, ExecutableCache* cache);
   const ElfSection* pclntabSection() const;
   mutable std::optional<ElfSection> pclnInside_;  // a table inside another section (cgo PIE)

@@ -358,6 +358,22 @@ TEST_CASE("commands refuse bad input with one clear line and never throw", "[eng
   CHECK(err({"frobnicate"}).find("unknown command") != std::string::npos);
 }
 
+TEST_CASE("a core opened with another build of its program is refused, not misread", "[engine]") {
+  // Go 1.25's build of waiters is the same program built by another toolchain: its globals
+  // sit elsewhere, so reading this core through it would give wrong answers.
+  std::string d = coreDir("go1.26", "plain"), other = coreDir("go1.25", "plain");
+  auto t = CoreTarget::open(other + "/waiters", d + "/core");
+  Session s(*t);
+  CommandResult r = runCommand(s, {"goroutines"});
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.find("is not the executable this target runs") != std::string::npos);
+  CHECK(r.error.find('\n') == std::string::npos);
+  // Its own executable still opens it.
+  auto own = CoreTarget::open(d + "/waiters", d + "/core");
+  Session ok(*own);
+  CHECK(runCommand(ok, {"goroutines"}).ok);
+}
+
 TEST_CASE("go goroutines --json follows the documented contract", "[engine][commands]") {
   std::string d = coreDir("go1.26", "plain");
   auto t = CoreTarget::open(d + "/waiters", d + "/core");
