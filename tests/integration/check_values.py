@@ -1,0 +1,487 @@
+#!/usr/bin/python3
+"""Truth check of `go print` (engine/values) against what the printers fixture
+(tests/fixtures/printers) says its variables hold, in the CLI, LLDB and GDB.
+
+The fixture prints, before READY or its panic (see its header comment):
+  VALUE <name> <text>           `go print main.<name>` must print <text> exactly: the text
+                                format of engine/values/format.h, made by the fixture with
+                                reflect (its goValue), addresses real;
+  EXPR <expr>\\t<text>           `go print <expr>` must print <text> exactly;
+  EXPRERR <expr>\\t<substring>   `go print <expr>` must fail with one line containing it.
+
+Cases TOOLCHAIN/MODE/printers/KIND, modes plain, noopt, pie (one core each, shared by the
+three front ends) and stripped, kinds:
+  core-cli    build/cli/goinspect EXE CORE print ... once per command;
+  core-lldb   lldb-22 -b with the plugin, every command in one session (a driver script
+              runs them through SBCommandInterpreter::HandleCommand and records each one's
+              success, output and error);
+  core-gdb    gdb -batch with build/gdb-scripts/go-gdb.py, every command in one session
+              (a driver script runs them with gdb.execute(..., to_string=True));
+  live-lldb   (plain only) `printers hang`: LLDB attaches, prints every VALUE, detaches; the
+              process must still run;
+  no-dwarf    (stripped: no DWARF, so no types) `go print main.strvar` must fail with one
+              line that mentions DWARF, in the CLI, LLDB and GDB.
+VALUE lines are printed with --elements 100000 --depth 50 --string-bytes 100000 (no value
+reaches them); EXPR and EXPRERR lines with the defaults. In LLDB and GDB an argument with a
+quote, a backslash or a space is passed single-quoted (both debuggers split the command
+line into words and drop quotes, so mapvar["ghi"] must be typed 'mapvar["ghi"]').
+Each output is compared byte for byte: one line, the truth; a difference fails the case,
+naming the variable (or expression), the truth and what was printed.
+
+Environment: GOINSPECT_FIXTURE_DIR, GOINSPECT_CASES (globs over TOOLCHAIN/MODE/printers/
+KIND), GOINSPECT_ARTIFACTS, GOINSPECT_LLDB (default lldb-22), GOINSPECT_GDB (default gdb),
+GOINSPECT_CLI, GOINSPECT_GDB_SCRIPT, GOINSPECT_PLUGIN.
+
+Usage: check_values.py --toolchain go1.26 [--build] [--modes plain,noopt,pie,stripped]
+                       [--front-ends cli,lldb,gdb] [--cases GLOBS] [...]
+Prints one PASS/FAIL line per case and "N passed, M failed"; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_goroutines as cg  # noqa: E402
+from check_goroutines import CaseError, Diffs  # noqa: E402
+
+FIXTURE = "printers"
+MODES = ["plain", "noopt", "pie", "stripped"]
+FRONT_ENDS = ["cli", "lldb", "gdb"]
+VALUE_OPTIONS = ["--elements", "100000", "--depth", "50", "--string-bytes", "100000"]
+T_CLI = 120  # one goinspect command
+T_SESSION = 600  # one lldb or gdb session running every command
+
+# ---------------------------------------------------------------------------------------
+# Truth
+
+
+class Truth:
+    def __init__(self):
+        self.values: Dict[str, str] = {}  # name -> text, in the fixture's order
+        self.exprs: List[Tuple[str, str]] = []  # (expression, text)
+        self.errors: List[Tuple[str, str]] = []  # (expression, substring of the error)
+
+
+def parse_truth(text: str) -> Truth:
+    """The VALUE, EXPR and EXPRERR lines of the fixture's stdout (other lines ignored)."""
+    t = Truth()
+    for line in text.splitlines():
+        word, sep, rest = line.partition(" ")
+        if not sep:
+            continue
+        if word == "VALUE":
+            name, _, val = rest.partition(" ")
+            t.values[name] = val
+        elif word in ("EXPR", "EXPRERR"):
+            expr, tab, val = rest.partition("\t")
+            if not tab:
+                raise ValueError(f"{word} line without a tab: {line!r}")
+            (t.exprs if word == "EXPR" else t.errors).append((expr, val))
+    if not t.values:
+        raise ValueError("no VALUE lines in the fixture's stdout")
+    return t
+
+
+# ---------------------------------------------------------------------------------------
+# Commands: (kind, name, arguments after `print`)
+
+
+def commands(truth: Truth, values_only: bool = False) -> List[Tuple[str, str, List[str]]]:
+    cmds = [("VALUE", name, VALUE_OPTIONS + ["main." + name]) for name in truth.values]
+    if not values_only:
+        cmds += [("EXPR", e, [e]) for e, _ in truth.exprs]
+        cmds += [("EXPRERR", e, [e]) for e, _ in truth.errors]
+    return cmds
+
+
+def quote_arg(a: str) -> str:
+    """One word of a debugger command line: single-quoted when LLDB's or GDB's word
+    splitting would change it (quotes, backslashes, white space)."""
+    if a and not any(c in a for c in "\"'\\ \t"):
+        return a
+    if "'" in a:
+        raise ValueError(f"cannot quote {a!r} for a debugger command line")
+    return "'" + a + "'"
+
+
+def debugger_command(args: List[str]) -> str:
+    return "go print " + " ".join(quote_arg(a) for a in args)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison. A result is (ok, output, error): ok is the command's success.
+
+
+def describe_difference(expected: str, got: str, context: int = 40, short: int = 240) -> str:
+    """expected vs got: both in full when short, else around the first difference."""
+    if len(expected) <= short and len(got) <= short:
+        return f"expected {expected!r}, got {got!r}"
+    i = 0
+    while i < len(expected) and i < len(got) and expected[i] == got[i]:
+        i += 1
+    lo = max(0, i - context)
+
+    def cut(s):
+        return ("..." if lo else "") + s[lo:i + context] + ("..." if i + context < len(s) else "")
+    return (f"first difference at character {i} (expected {len(expected)} characters, got "
+            f"{len(got)}): expected {cut(expected)!r}, got {cut(got)!r}")
+
+
+def check_value(kind: str, name: str, expected: str, result) -> Optional[str]:
+    """None if the result is the truth's one line, else what is wrong (naming the value)."""
+    what = f"{kind} {name}"
+    if result is None:
+        return f"{what}: no result (the session stopped before it)"
+    ok, out, err = result
+    if not ok:
+        return f"{what}: failed: {err.strip() or out.strip()!r}; expected {expected!r}"
+    if out == expected + "\n":
+        return None
+    if out.endswith("\n") and "\n" not in out[:-1]:
+        return f"{what}: " + describe_difference(expected, out[:-1])
+    return f"{what}: not one line: " + describe_difference(expected + "\n", out)
+
+
+def check_error(expr: str, substring: str, result) -> Optional[str]:
+    """None if the command failed with one line containing `substring`."""
+    what = f"EXPRERR {expr}"
+    if result is None:
+        return f"{what}: no result (the session stopped before it)"
+    ok, out, err = result
+    if ok:
+        return f"{what}: succeeded ({out.strip()!r}), expected an error containing {substring!r}"
+    if out.strip():
+        return f"{what}: printed {out.strip()!r} besides its error {err.strip()!r}"
+    lines = err.strip().splitlines()
+    if len(lines) != 1:
+        return f"{what}: the error is {len(lines)} lines, not one: {err.strip()!r}"
+    if substring not in lines[0]:
+        return f"{what}: error {lines[0]!r} does not contain {substring!r}"
+    return None
+
+
+def compare(truth: Truth, cmds, results: List, front_end: str) -> Diffs:
+    d = Diffs()
+    if len(results) < len(cmds):
+        d.msg(f"{front_end}: {len(results)} results for {len(cmds)} commands")
+    for i, (kind, name, _) in enumerate(cmds):
+        r = results[i] if i < len(results) else None
+        if kind == "VALUE":
+            why = check_value(kind, name, truth.values[name], r)
+        elif kind == "EXPR":
+            why = check_value(kind, name, dict(truth.exprs)[name], r)
+        else:
+            why = check_error(name, dict(truth.errors)[name], r)
+        if why:
+            d.msg(f"{front_end}: {why}")
+    return d
+
+
+def one_line_error_with(word: str, result) -> Optional[str]:
+    """None if the command failed with one line mentioning `word`."""
+    ok, out, err = result
+    if ok:
+        return f"succeeded ({out.strip()[:200]!r}), expected an error mentioning {word}"
+    lines = err.strip().splitlines()
+    if out.strip():
+        return f"printed {out.strip()[:200]!r} besides its error"
+    if len(lines) != 1:
+        return f"the error is {len(lines)} lines, not one: {err.strip()[:500]!r}"
+    if word not in lines[0]:
+        return f"error {lines[0]!r} does not mention {word}"
+    return None
+
+
+def write_report(path: str, cmds, results, truth: Truth):
+    """Every command, the truth and the result, for the artifacts."""
+    exprs, errors = dict(truth.exprs), dict(truth.errors)
+    with open(path, "w") as f:
+        for i, (kind, name, args) in enumerate(cmds):
+            exp = {"VALUE": truth.values, "EXPR": exprs, "EXPRERR": errors}[kind].get(name)
+            r = results[i] if i < len(results) else None
+            f.write(f"$ go print {' '.join(args)}\n  truth: {exp}\n  result: {json.dumps(r)}\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Front ends
+
+LLDB_DRIVER = r'''
+import json, os, traceback
+import lldb
+
+def __lldb_init_module(debugger, internal_dict):
+    cfg = json.load(open(os.environ["GOINSPECT_VALUES_CONFIG"]))
+    res = {"setup": [], "results": [], "after": [], "errors": []}
+    ci = debugger.GetCommandInterpreter()
+    debugger.SetAsync(False)
+
+    def run(cmd):
+        r = lldb.SBCommandReturnObject()
+        ci.HandleCommand(cmd, r)
+        return [bool(r.Succeeded()), r.GetOutput() or "", r.GetError() or ""]
+
+    try:
+        for c in cfg["setup"]:
+            x = run(c)
+            res["setup"].append([c] + x)
+            if not x[0]:
+                res["errors"].append("%s: %s" % (c, (x[1] + x[2]).strip()[-800:]))
+                return
+        for c in cfg["commands"]:
+            res["results"].append(run(c))
+        for c in cfg["after"]:
+            x = run(c)
+            res["after"].append([c] + x)
+            if not x[0]:
+                res["errors"].append("%s: %s" % (c, (x[1] + x[2]).strip()[-800:]))
+    except Exception:
+        res["errors"].append("driver: " + traceback.format_exc()[-1500:])
+    finally:
+        with open(cfg["result"], "w") as f:
+            json.dump(res, f)
+'''
+
+GDB_DRIVER = r'''
+import json, os, traceback
+import gdb
+
+def _goinspect_values():
+    cfg = json.load(open(os.environ["GOINSPECT_VALUES_CONFIG"]))
+    res = {"results": [], "errors": []}
+    try:
+        for c in cfg["commands"]:
+            try:
+                res["results"].append([True, gdb.execute(c, to_string=True), ""])
+            except gdb.error as e:
+                res["results"].append([False, "", str(e)])
+            except Exception as e:
+                res["results"].append([False, "", "%s: %s" % (type(e).__name__, e)])
+    except Exception:
+        res["errors"].append("driver: " + traceback.format_exc()[-1500:])
+    finally:
+        with open(cfg["result"], "w") as f:
+            json.dump(res, f)
+
+_goinspect_values()
+'''
+
+
+def _session(argv: List[str], cfg: dict, work: str, tag: str) -> dict:
+    """Runs a debugger whose driver reads cfg (GOINSPECT_VALUES_CONFIG) and writes
+    cfg["result"]; returns that."""
+    cfg["result"] = os.path.join(work, f"{tag}-result.json")
+    cfg_path = os.path.join(work, f"{tag}-config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    env = dict(os.environ, GOINSPECT_VALUES_CONFIG=cfg_path)
+    rc, out, err = cg.run_bounded(argv, T_SESSION, cwd=work, env=env)
+    log = out.decode("utf-8", "replace") + "\n--- stderr\n" + err.decode("utf-8", "replace")
+    with open(os.path.join(work, f"{tag}.log"), "w") as f:
+        f.write(f"$ {' '.join(argv)}\nexit: {rc}\n{log}")
+    if rc is None:
+        raise CaseError(f"{tag}: did not finish within {T_SESSION}s (killed)")
+    if not os.path.exists(cfg["result"]):
+        raise CaseError(f"{tag}: exited {rc} and its driver wrote no result: {log[-800:]}")
+    with open(cfg["result"]) as f:
+        res = json.load(f)
+    if res.get("errors"):
+        raise CaseError(f"{tag}: " + " | ".join(res["errors"]))
+    return res
+
+
+def run_lldb(plugin: str, setup: List[str], cmds: List[str], after: List[str], work: str,
+             tag: str = "lldb") -> dict:
+    driver = os.path.join(work, "values_lldb_driver.py")
+    with open(driver, "w") as f:
+        f.write(LLDB_DRIVER)
+    argv = [os.environ.get("GOINSPECT_LLDB", "lldb-22"), "--no-lldbinit", "-b",
+            "-o", f'command script import "{driver}"']
+    cfg = {"setup": [f'plugin load "{plugin}"'] + setup, "commands": cmds, "after": after}
+    return _session(argv, cfg, work, tag)
+
+
+def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: str = "gdb") -> dict:
+    driver = os.path.join(work, "values_gdb_driver.py")
+    with open(driver, "w") as f:
+        f.write(GDB_DRIVER)
+    argv = [os.environ.get("GOINSPECT_GDB", "gdb"), "-batch", "-nx",
+            "-iex", "set auto-load python-scripts off",
+            "-ex", "set pagination off", "-ex", "set width 0", "-ex", "set height 0",
+            "-ex", "set confirm off", "-ex", f"source {script}",
+            "-ex", f"file {exe}", "-ex", f"core-file {core}", "-ex", f"source {driver}"]
+    return _session(argv, {"commands": cmds}, work, tag)
+
+
+def run_cli(cli: str, exe: str, core: str, arg_lists: List[List[str]], work: str) -> List:
+    results = []
+    with open(os.path.join(work, "cli.log"), "w") as log:
+        for args in arg_lists:
+            argv = [cli, exe, core, "print"] + args
+            rc, out, err = cg.run_bounded(argv, T_CLI, cwd=work)
+            o, e = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            log.write(f"$ {' '.join(argv)}\nexit: {rc}\n{o}{e}\n")
+            if rc is None:
+                raise CaseError(f"goinspect print {' '.join(args)}: did not finish within {T_CLI}s")
+            if rc < 0:
+                raise CaseError(f"goinspect print {' '.join(args)}: killed by signal {-rc}")
+            results.append([rc == 0, o, e])
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# Cases
+
+
+def crash_with_truth(exe: str, work: str) -> Tuple[str, str, str]:
+    import check_waits  # its crash_with_truth keeps stdout, falls back to gdb's gcore
+    return check_waits.crash_with_truth(exe, work)
+
+
+class Runner(cg.Runner):
+    def __init__(self, args):
+        super().__init__(args)
+        self.script = args.gdb_script
+        self.cli = args.cli
+
+    def _truth(self, stdout: str, work: str) -> Truth:
+        with open(os.path.join(work, "truth.txt"), "w") as f:
+            f.write(stdout)
+        try:
+            return parse_truth(stdout)
+        except ValueError as e:
+            raise CaseError(f"fixture truth: {e}")
+
+    def front_end(self, fe: str, exe: str, core: str, truth: Truth, work: str) -> Diffs:
+        cmds = commands(truth)
+        if fe == "cli":
+            results = run_cli(self.cli, exe, core, [a for _, _, a in cmds], work)
+        elif fe == "lldb":
+            res = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
+                           [debugger_command(a) for _, _, a in cmds], [], work)
+            results = res["results"]
+        else:
+            res = run_gdb(self.script, exe, core, [debugger_command(a) for _, _, a in cmds], work)
+            results = res["results"]
+        write_report(os.path.join(work, f"{fe}-report.txt"), cmds, results, truth)
+        return compare(truth, cmds, results, fe)
+
+    def case_live(self, exe: str, work: str) -> Diffs:
+        h = cg.HangingFixture(exe, work, "system")
+        try:
+            truth = self._truth(h.stdout, work)
+            cmds = commands(truth, values_only=True)
+            res = run_lldb(self.plugin, [f"process attach --pid {h.pid}"],
+                           [debugger_command(a) for _, _, a in cmds], ["process detach"], work)
+            h.check_running_after_detach("lldb")
+        finally:
+            h.close()
+        write_report(os.path.join(work, "lldb-report.txt"), cmds, res["results"], truth)
+        return compare(truth, cmds, res["results"], "lldb live")
+
+    def case_no_dwarf(self, exe: str, work: str) -> Diffs:
+        _, _, core = crash_with_truth(exe, work)
+        args = ["main.strvar"]
+        d = Diffs()
+        results = {"cli": run_cli(self.cli, exe, core, [args], work)[0]}
+        if "lldb" in self.args.front_ends:
+            results["lldb"] = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
+                                       [debugger_command(args)], [], work)["results"][0]
+        if "gdb" in self.args.front_ends:
+            results["gdb"] = run_gdb(self.script, exe, core, [debugger_command(args)],
+                                     work)["results"][0]
+        for fe, r in results.items():
+            if fe not in self.args.front_ends:
+                continue
+            why = one_line_error_with("DWARF", r)
+            if why:
+                d.msg(f"{fe}: go print main.strvar on a stripped core: {why}")
+        return d
+
+    def run_toolchain(self, minor: int, selected):
+        for mode in self.args.modes:
+            exe = self.exe(minor, mode, FIXTURE)
+            base = f"go1.{minor}/{mode}/{FIXTURE}"
+            if mode == "stripped":
+                if selected(f"{base}/no-dwarf"):
+                    self.guarded(f"{base}/no-dwarf", FIXTURE, exe,
+                                 lambda work: self.case_no_dwarf(exe, work))
+                continue
+            shared = tempfile.mkdtemp(prefix="goinspect-values-core-")
+            made: Dict[str, object] = {}
+
+            def core_and_truth():
+                """The mode's core and truth, made once for its three front ends."""
+                if "error" in made:
+                    raise CaseError(made["error"])
+                if "core" not in made:
+                    try:
+                        stdout, _, core = crash_with_truth(exe, shared)
+                        made["truth"] = self._truth(stdout, shared)
+                        made["core"], made["stdout"] = core, stdout
+                    except CaseError as e:
+                        made["error"] = str(e)
+                        raise
+                return made["core"], made["truth"], made["stdout"]
+
+            try:
+                for fe in self.args.front_ends:
+                    name = f"{base}/core-{fe}"
+                    if not selected(name):
+                        continue
+
+                    def body(work, fe=fe):
+                        core, truth, stdout = core_and_truth()
+                        with open(os.path.join(work, "truth.txt"), "w") as f:
+                            f.write(stdout)
+                        return self.front_end(fe, exe, core, truth, work)
+
+                    self.guarded(name, FIXTURE, exe, body)
+            finally:
+                shutil.rmtree(shared, ignore_errors=True)
+            if mode == "plain" and "lldb" in self.args.front_ends and selected(f"{base}/live-lldb"):
+                self.guarded(f"{base}/live-lldb", FIXTURE, exe,
+                             lambda work: self.case_live(exe, work))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cg.add_common_arguments(
+        ap, cases_help="comma-separated globs over TOOLCHAIN/MODE/printers/KIND",
+        dry_run_help="not supported by this harness",
+        artifacts_help="keep the files of failing cases here (not the cores)")
+    ap.add_argument("--gdb-script", default=os.environ.get(
+        "GOINSPECT_GDB_SCRIPT", os.path.join(cg.SOURCE_DIR, "build/gdb-scripts/go-gdb.py")))
+    ap.add_argument("--cli", default=os.environ.get(
+        "GOINSPECT_CLI", os.path.join(cg.SOURCE_DIR, "build/cli/goinspect")))
+    ap.add_argument("--front-ends", default=",".join(FRONT_ENDS), help="comma-separated")
+    ap.set_defaults(modes=",".join(MODES))
+    args = ap.parse_args(argv)
+    cg.parse_modes(ap, args)
+    args.front_ends = [f for f in args.front_ends.split(",") if f]
+    for f in args.front_ends:
+        if f not in FRONT_ENDS:
+            ap.error(f"unknown front end {f} (cli, lldb, gdb)")
+    if args.dry_run:
+        ap.error("--dry-run is not supported by check_values.py")
+    args.fixtures = [FIXTURE]
+    args.fixture_dir = os.path.abspath(args.fixture_dir)
+    args.gdb_script = os.path.abspath(args.gdb_script)
+    args.plugin = os.path.abspath(args.plugin)
+    args.cli = os.path.abspath(args.cli)
+    for what, path in (("GDB script", args.gdb_script), ("CLI", args.cli)):
+        if not os.path.exists(path):
+            print(f"FAIL setup: {what} {path} not found (build it)")
+            print("0 passed, 1 failed")
+            return 1
+    return cg.run_with_plugin(args, cg.case_selector(args.cases), Runner)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
