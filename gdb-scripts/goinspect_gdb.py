@@ -224,7 +224,8 @@ class GdbTarget:
                         regs = (pc, sp, fp, fs)
                     except Exception:
                         pass
-                    out.append((tid, t.num) + regs)
+                    selected = saved_thread is not None and t.ptid == saved_thread.ptid
+                    out.append((tid, t.num) + regs + (selected,))
                 except Exception:
                     continue
         finally:

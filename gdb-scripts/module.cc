@@ -111,6 +111,7 @@ class PyTarget : public goinspect::Target {
           ti.regs = regs;
         }
       }
+      if (PyTuple_GET_SIZE(t) >= 7) ti.selected = PyObject_IsTrue(PyTuple_GET_ITEM(t, 6)) == 1;
       out.push_back(ti);
     }
     Py_DECREF(seq);

@@ -29,12 +29,14 @@ std::vector<ThreadInfo> LldbTarget::threads() {
   lldb::SBProcess proc = target_.GetProcess();
   if (!proc.IsValid()) return out;
   uint32_t n = proc.GetNumThreads();
+  lldb::tid_t selected = proc.GetSelectedThread().IsValid() ? proc.GetSelectedThread().GetThreadID() : 0;
   for (uint32_t i = 0; i < n; i++) {
     lldb::SBThread t = proc.GetThreadAtIndex(i);
     if (!t.IsValid()) continue;
     ThreadInfo ti;
     ti.tid = t.GetThreadID();
     ti.index = t.GetIndexID();
+    ti.selected = ti.tid == selected;
     lldb::SBFrame f = t.GetFrameAtIndex(0);
     if (f.IsValid()) {
       auto pc = reg(f, "rip"), sp = reg(f, "rsp"), fp = reg(f, "rbp");

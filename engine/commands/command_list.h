@@ -41,8 +41,10 @@ extern const Usage kSchedUsage, kThreadsUsage;
 CommandResult cmdSched(Session& s, const std::vector<std::string>& args);
 CommandResult cmdThreads(Session& s, const std::vector<std::string>& args);
 
-// cmd_print.cc
-extern const Usage kPrintUsage;
+// cmd_print.cc, cmd_locals.cc: Go values
+extern const Usage kPrintUsage, kLocalsUsage, kArgsUsage;
 CommandResult cmdPrint(Session& s, const std::vector<std::string>& args);
+CommandResult cmdLocals(Session& s, const std::vector<std::string>& args);
+CommandResult cmdArgs(Session& s, const std::vector<std::string>& args);
 
 }  // namespace goinspect

@@ -30,7 +30,9 @@ const std::vector<Command>& commands() {
       {"panics",     cmdPanics,     &kPanicsUsage,     "Panics in flight, and what killed the process"},
       {"sched",      cmdSched,      &kSchedUsage,      "The scheduler as scheddetail prints it: Ps, Ms, run queues"},
       {"threads",    cmdThreads,    &kThreadsUsage,    "Each OS thread with its M, P and goroutine"},
-      {"print",      cmdPrint,      &kPrintUsage,      "The value of a Go expression: package variables, x.f, a[i], m[k]"},
+      {"print",      cmdPrint,      &kPrintUsage,      "The value of a Go expression in a frame: variables, x.f, a[i], m[k]"},
+      {"locals",     cmdLocals,     &kLocalsUsage,     "A frame's local variables and their values"},
+      {"args",       cmdArgs,       &kArgsUsage,       "A frame's arguments and their values"},
       {"info",       cmdInfo,       &kInfoUsage,       "The program: Go version, GOMAXPROCS, goroutines, Ms, Ps"},
   };
   return table;

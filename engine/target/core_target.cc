@@ -66,6 +66,9 @@ std::unique_ptr<CoreTarget> CoreTarget::open(const std::string& exe, const std::
         uint64_t regs[27];
         std::memcpy(regs, d + kPrReg, sizeof regs);
         ti.regs = Registers{regs[kRip], regs[kRsp], regs[kRbp], regs[kFsBase]};
+        // The kernel writes the thread that took the signal first (binfmt_elf.c
+        // fill_note_info): it is the one a debugger selects on a core.
+        ti.selected = t->threads_.empty();
         t->threads_.push_back(ti);
       } else if (nh.n_type == NT_AUXV) {
         for (size_t a = 0; a + 16 <= nh.n_descsz; a += 16) {

@@ -28,6 +28,9 @@ struct ThreadInfo {
   uint64_t tid = 0;         // the OS thread id (LWP), as m.procid holds it
   uint32_t index = 0;       // the debugger's own thread number, for the user
   std::optional<Registers> regs;  // absent when the debugger cannot read them
+  // The debugger's selected thread (a core's first thread, which took the fatal signal):
+  // whose goroutine a command about "this goroutine" means when none is named.
+  bool selected = false;
 };
 
 class Target {

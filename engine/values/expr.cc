@@ -25,7 +25,17 @@ struct Operand {
   std::optional<int64_t> integer;    // a computed integer (a literal, len(x), s[i])
   std::optional<std::string> string; // a string literal
   std::string text;                  // the expression, for messages
+  std::string unavailable;           // a variable with no value at this pc: why
 };
+
+// A value that lives at `addr`.
+Operand place(TypeId type, uint64_t addr, std::string text) {
+  Operand o;
+  o.type = type;
+  o.addr = addr;
+  o.text = std::move(text);
+  return o;
+}
 
 bool nameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/' || c == '-'; }
 
@@ -250,7 +260,13 @@ class Parser {
       std::string head = name.substr(0, dots[k]);
       std::optional<Operand> o;
       if (scope_.local && head.find('.') == std::string::npos)
-        if (auto p = scope_.local(head)) o = Operand{p->type, p->addr, {}, {}, {}, head};
+        if (auto p = scope_.local(head)) {
+          o = Operand{};
+          o->type = p->type;
+          o->text = head;
+          if (p->unavailable.empty()) o->addr = p->addr;
+          else o->unavailable = p->unavailable;
+        }
       if (!o) o = global(head);
       if (!o && head.find('.') == std::string::npos && head.find('/') == std::string::npos) o = global("main." + head);
       if (!o) continue;
@@ -278,7 +294,14 @@ class Parser {
   std::optional<Operand> global(const std::string& name) {
     auto v = T_.variable(name);
     if (!v) return std::nullopt;
-    return Operand{v->type, v->addr + r_.prog().bias(), {}, {}, {}, name};
+    return place(v->type, v->addr + r_.prog().bias(), name);
+  }
+
+  // The operand's address; a variable that has none at this pc says why.
+  uint64_t requireAddr(const Operand& o) {
+    if (o.addr) return *o.addr;
+    if (!o.unavailable.empty()) fail(fmt::format("{} is not available at this pc: {}", o.text, o.unavailable));
+    fail(fmt::format("{} is not in memory", o.text));
   }
 
   uint64_t word(uint64_t addr, const std::string& what) {
@@ -290,8 +313,7 @@ class Parser {
   // The pointer's value, whether computed or in memory.
   uint64_t pointerValue(const Operand& o) {
     if (o.pointer) return *o.pointer;
-    if (!o.addr) fail(fmt::format("{} is not a pointer", o.text));
-    return word(*o.addr, o.text);
+    return word(requireAddr(o), o.text);
   }
 
   Operand deref(const Operand& o) {
@@ -300,7 +322,7 @@ class Parser {
     if (t.kind != GoKind::Pointer) fail(fmt::format("cannot dereference {} (type {})", o.text, t.name));
     uint64_t p = pointerValue(o);
     if (!p) fail(fmt::format("nil pointer dereference: {} is nil", o.text));
-    return Operand{t.elem, p, {}, {}, {}, "*" + o.text};
+    return place(t.elem, p, "*" + o.text);
   }
 
   // x.f, through one pointer, and into embedded fields (the shallowest match, as Go does).
@@ -312,9 +334,9 @@ class Parser {
         fail(fmt::format("{} is an interface ({}): assert its type first, {}.(T).{}", o.text, t.name, o.text, name));
       fail(fmt::format("{} (type {}) has no fields", o.text, t.name));
     }
-    if (!o.addr) fail(fmt::format("{} is not in memory", o.text));
+    requireAddr(o);
     if (auto f = findField(o.type, name, 0))
-      return Operand{f->second, *o.addr + f->first, {}, {}, {}, o.text + "." + name};
+      return place(f->second, *o.addr + f->first, o.text + "." + name);
     std::vector<std::string> names;
     for (const auto& f : t.fields) names.push_back(f.name);
     fail(fmt::format("{} (type {}) has no field {} (its fields: {})", o.text, t.name, name, fmt::join(names, ", ")));
@@ -355,15 +377,15 @@ class Parser {
     auto check = [&](uint64_t len) {
       if (i < 0 || static_cast<uint64_t>(i) >= len) fail(fmt::format("index out of range [{}] with length {}", i, len));
     };
-    if (!o.addr && !o.string) fail(fmt::format("{} is not in memory", o.text));
+    if (!o.string) requireAddr(o);
     switch (t.kind) {
       case GoKind::Array:
         check(t.count);
-        return Operand{t.elem, *o.addr + i * T_.type(t.elem).size, {}, {}, {}, text};
+        return place(t.elem, *o.addr + i * T_.type(t.elem).size, text);
       case GoKind::Slice: {
         uint64_t array = word(*o.addr, o.text), len = word(*o.addr + 8, o.text);
         check(len);
-        return Operand{t.elem, array + i * T_.type(t.elem).size, {}, {}, {}, text};
+        return place(t.elem, array + i * T_.type(t.elem).size, text);
       }
       case GoKind::String: {
         Operand b;
@@ -403,7 +425,7 @@ class Parser {
   }
 
   Operand lookup(const Operand& m, const Operand& k, const std::string& text) {
-    if (!m.addr) fail(fmt::format("{} is not in memory", m.text));
+    requireAddr(m);
     const GoType& t = type(m);
     const GoType& kt = T_.type(t.key);
     std::string want = keyText(k, kt);
@@ -417,7 +439,7 @@ class Parser {
     for (const auto& c : whole.children)
       if (c.key && formatText(*c.key) == want) {
         if (!c.value->addr) fail(fmt::format("{}: the value's address is not known", text));
-        return Operand{t.elem, *c.value->addr, {}, {}, {}, text};
+        return place(t.elem, *c.value->addr, text);
       }
     fail(fmt::format("{}: no such key in the map ({} entries)", text, head.len.value_or(0)));
   }
@@ -431,7 +453,7 @@ class Parser {
       r.integer = static_cast<int64_t>(x.string->size());
       return r;
     }
-    if (!x.addr) fail(fmt::format("invalid argument: {} for {}", x.text, fn));
+    requireAddr(x);
     const GoType& t = type(x);
     Value v = r_.readAt(x.type, *x.addr, Limits{0, 0, 0}, 1);
     if (v.error) fail(*v.error);
@@ -454,22 +476,22 @@ class Parser {
       else p.pointer = pointerValue(x);
       return p;
     }
-    if (x.addr && T_.type(x.type).size == t.size) return Operand{to, *x.addr, {}, {}, {}, text};
+    if (x.addr && T_.type(x.type).size == t.size) return place(to, *x.addr, text);
     fail(fmt::format("cannot convert {} to {}", x.text, t.name));
   }
 
   Operand assertType(const Operand& x, const std::string& name) {
     const GoType& t = type(x);
     if (t.kind != GoKind::Interface) fail(fmt::format("{} (type {}) is not an interface", x.text, t.name));
-    if (!x.addr) fail(fmt::format("{} is not in memory", x.text));
+    requireAddr(x);
     Value v = r_.readAt(x.type, *x.addr, Limits{0, 0, 0}, 0);
     if (v.error) fail(*v.error);
     std::string text = fmt::format("{}.({})", x.text, name);
     if (v.nil) fail(fmt::format("interface conversion: {} is nil, not {}", x.text, name));
     if (v.dynamicType != name) fail(fmt::format("interface conversion: {} is {}, not {}", x.text, v.dynamicType, name));
     TypeId to = lookupType(name);
-    if (r_.directIface(to)) return Operand{to, *x.addr + 8, {}, {}, {}, text};
-    return Operand{to, word(*x.addr + 8, x.text), {}, {}, {}, text};
+    if (r_.directIface(to)) return place(to, *x.addr + 8, text);
+    return place(to, word(*x.addr + 8, x.text), text);
   }
 
   ValueReader& r_;
@@ -499,6 +521,13 @@ Value ExprEvaluator::evaluate(std::string_view expr, const Limits& limits) {
     return v;
   }
   Value v;
+  if (!o.unavailable.empty()) {
+    v = Value::failed(o.type ? T.type(o.type).name : "", o.unavailable);
+    v.type = o.type;
+    v.kind = o.type ? T.type(o.type).kind : GoKind::Invalid;
+    v.unavailable = true;
+    return v;
+  }
   if (o.pointer) {
     v.type = o.type;
     v.typeName = T.type(o.type).name;

@@ -30,6 +30,7 @@ struct ExprScope {
   struct Place {
     TypeId type = 0;
     uint64_t addr = 0;
+    std::string unavailable;  // why the name has no value at this pc (then addr is 0)
   };
   // A local or argument by name; nullopt if the scope has no such name.
   std::function<std::optional<Place>(std::string_view name)> local;

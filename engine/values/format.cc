@@ -38,7 +38,7 @@ void goids(const char* what, const std::vector<int64_t>& ids, std::string& out) 
 
 void text(const Value& v, bool element, std::string& out) {
   if (v.error) {
-    out += fmt::format("<error: {}>", *v.error);
+    out += fmt::format("<{}: {}>", v.unavailable ? "unavailable" : "error", *v.error);
     return;
   }
   // A composite's type, unless its container's type already says it.

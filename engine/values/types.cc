@@ -278,6 +278,31 @@ std::vector<std::string> GoTypes::variablesOf(std::string_view pkg) {
   return out;
 }
 
+std::optional<uint64_t> GoTypes::unitAt(uint64_t pc) {
+  if (!unitsIndexed_) {
+    unitsIndexed_ = true;
+    Dwarf_CU* cu = nullptr;
+    Dwarf_CU* next = nullptr;
+    Dwarf_Half version = 0;
+    uint8_t unitType = 0;
+    Dwarf_Die cudie, subdie;
+    while (dwarf_get_units(D(dwarf_), cu, &next, &version, &unitType, &cudie, &subdie) == 0) {
+      cu = next;
+      Dwarf_Addr base, lo, hi;
+      ptrdiff_t off = 0;
+      while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0)
+        if (hi > lo) unitRanges_.push_back({lo, hi, dwarf_dieoffset(&cudie)});
+    }
+    std::sort(unitRanges_.begin(), unitRanges_.end(), [](const UnitRange& a, const UnitRange& b) { return a.lo < b.lo; });
+  }
+  auto it = std::upper_bound(unitRanges_.begin(), unitRanges_.end(), pc,
+                             [](uint64_t p, const UnitRange& r) { return p < r.lo; });
+  if (it == unitRanges_.begin()) return std::nullopt;
+  --it;
+  if (pc >= it->hi) return std::nullopt;
+  return it->unit;
+}
+
 TypeId GoTypes::pointerTo(TypeId id) {
   std::string name = "*" + types_.at(id).name;
   if (auto p = byName(name); p && types_[*p].kind == GoKind::Pointer && types_[*p].elem == id) return *p;

@@ -64,6 +64,7 @@ class GoTypes {
   static std::unique_ptr<GoTypes> create(void* dwarf);
   ~GoTypes();
 
+  void* dwarf() const { return dwarf_; }  // the Dwarf* it reads
   // Valid as long as the GoTypes (decoding more types does not move it).
   const GoType& type(TypeId id) const { return types_.at(id); }
   // A type by its Go name ("main.point", "*main.point", "[]int", "map[string]int").
@@ -83,6 +84,10 @@ class GoTypes {
   // The names of package variables in `pkg` (e.g. "main"), sorted: for "did you mean".
   std::vector<std::string> variablesOf(std::string_view pkg);
 
+  // The compile unit whose code holds link-time `pc` (the DIE offset of its
+  // DW_TAG_compile_unit); nullopt if none. Go writes no .debug_aranges, which libdw's
+  // dwarf_addrdie needs, so the units' own ranges are indexed here, once.
+  std::optional<uint64_t> unitAt(uint64_t pc);
   // The type *T for T = `id`: the DWARF's own if the program uses it, else made here.
   TypeId pointerTo(TypeId id);
   // Follows a pointer type: its element; 0 if `id` is not a pointer.
@@ -101,6 +106,11 @@ class GoTypes {
   std::deque<GoType> types_;  // [0] is the invalid type; a deque: references stay valid
   std::unordered_map<uint64_t, TypeId> byDie_;               // DIE offset → type
   std::unordered_map<TypeId, TypeId> madePointers_;          // T → *T made by pointerTo
+  bool unitsIndexed_ = false;
+  struct UnitRange {
+    uint64_t lo, hi, unit;
+  };
+  std::vector<UnitRange> unitRanges_;  // sorted by lo
   std::unordered_map<std::string, uint64_t> namedDies_;      // type name → DIE offset
   std::unordered_map<uint64_t, uint64_t> runtimeDies_;       // runtime type offset → DIE
   std::unordered_map<std::string, uint64_t> variableDies_;   // package variable → DIE

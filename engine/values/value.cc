@@ -232,11 +232,12 @@ void ValueReader::readFunc(Value& v, uint64_t addr) {
 }
 
 std::pair<TypeId, std::string> ValueReader::dynamicType(uint64_t typeAddr) {
+  // Only an address inside the module's type data can be a type (moduledata.types..etypes).
   TypeId id = 0;
   if (typesBase_ && typeAddr >= typesBase_)
     if (auto t = types_.byRuntimeType(typeAddr - typesBase_)) id = *t;
   std::string name = id ? types_.type(id).name : "";
-  if (name.empty()) name = names_.name(typeAddr).value_or(fmt::format("<type at {:#x}>", typeAddr));
+  if (name.empty()) name = names_.name(typeAddr).value_or("");
   return {id, name};
 }
 
@@ -277,6 +278,14 @@ void ValueReader::readInterface(Value& v, const GoType& t, uint64_t addr, const 
     return;
   }
   auto [id, name] = dynamicType(typeAddr);
+  if (name.empty()) {
+    // Not a type descriptor: a damaged value, or a location that optimised code's DWARF
+    // gives wrongly (Go 1.26 places a whole interface where only its data word was
+    // spilled). Its data word would be read as the wrong type: nothing is shown.
+    v.error = fmt::format("its type word {:#x} is not a Go type descriptor{}", typeAddr,
+                          t.emptyInterface ? "" : " (read through its itab)");
+    return;
+  }
   v.dynamicType = name;
   if (!id) {
     Value dyn = Value::failed(name, fmt::format("no DWARF type for {} (data word {:#x})", name, words[1]));

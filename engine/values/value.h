@@ -40,6 +40,9 @@ struct Value {
   std::string text;
   // Set when the value (or its part) could not be read: why. The rest is then empty.
   std::optional<std::string> error;
+  // The error is that the value does not exist at this pc (optimised away, in a register
+  // lost across a call): shown as unavailable, not as a failed read.
+  bool unavailable = false;
   bool nil = false;            // nil pointer, slice, map, chan, func, interface
   bool elided = false;         // a composite past Limits::depth: not read
   std::optional<uint64_t> len, cap;  // string (len), slice, array (len), map (len), chan
@@ -87,7 +90,7 @@ class ValueReader {
   // Fills a channel value from the chan word's value `hchan`.
   void readChan(Value& v, const GoType& t, uint64_t hchan, const Limits& limits, int depth);
   // The interface's dynamic type, by its runtime type descriptor's address: its DWARF type
-  // (0 if none) and its name.
+  // (0 if none) and its name ("" if the address holds no type descriptor).
   std::pair<TypeId, std::string> dynamicType(uint64_t typeAddr);
   // A non-nil pointer value gets its pointee as its one child (read at `depth`): done for
   // the value printed and for an interface's dynamic value, as fmt's %v does at the top.

@@ -1,0 +1,124 @@
+#include "frame_scope.h"
+
+#include <fmt/format.h>
+
+#include "bounds.h"
+#include "errors.h"
+#include "session.h"
+#include "value.h"
+
+namespace goinspect {
+
+Option goroutineOption() {
+  return {"--goroutine", "ID",
+                                 "the goroutine (default: the one on the debugger's selected thread; on a core, the "
+                                 "thread that took the fatal signal)"};
+}
+Option frameOption() {
+  return {"--frame", "N|FUNCTION",
+                             "the frame, numbered as go bt numbers them, or the innermost frame of FUNCTION "
+                             "(default: the first frame of the user's code)"};
+}
+
+const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string* why) {
+  const Snapshot& snap = s.snapshot();
+  if (p.has("--goroutine")) {
+    uint64_t id = parseCount(p.get("--goroutine"), "--goroutine");
+    for (const GoroutineView& v : snap.goroutines)
+      if (static_cast<uint64_t>(v.g.goid) == id) return &v;
+    throw Error(fmt::format("no goroutine {}; 'go goroutines' lists them", id));
+  }
+  for (const ThreadInfo& t : s.target().threads()) {
+    if (!t.selected) continue;
+    for (const GoroutineView& v : snap.goroutines)
+      if (v.threadId && *v.threadId == t.tid && (v.g.status == kGrunning || v.g.status == kGsyscall)) return &v;
+    *why = fmt::format("the selected thread (tid {}) runs no goroutine", t.tid);
+    return nullptr;
+  }
+  *why = "no thread is selected";
+  return nullptr;
+}
+
+std::vector<size_t> selectFrames(const GoroutineView& g, const std::string& spec, bool allowAll) {
+  size_t n = g.bt.frames.size();
+  if (n == 0) throw Error(fmt::format("goroutine {} has no frames{}", g.g.goid, g.bt.error.empty() ? "" : ": " + g.bt.error));
+  if (spec.empty()) return {g.firstUserFrame >= 0 ? static_cast<size_t>(g.firstUserFrame) : 0};
+  if (spec == "all") {
+    if (!allowAll) throw Error("--frame all: give one frame here");
+    std::vector<size_t> all(n);
+    for (size_t k = 0; k < n; k++) all[k] = k;
+    return all;
+  }
+  if (spec.find_first_not_of("0123456789") == std::string::npos) {
+    size_t k = parseCount(spec, "--frame");
+    if (k >= n) throw Error(fmt::format("goroutine {} has frames #0 to #{}", g.g.goid, n - 1));
+    return {k};
+  }
+  for (size_t k = 0; k < n; k++) {
+    std::string_view f = g.bt.frames[k].function;
+    if (f == spec || (f.size() > spec.size() && f.starts_with(spec) && f[spec.size()] == '[')) return {k};
+  }
+  throw Error(fmt::format("goroutine {} has no frame of {}; 'go bt {}' lists its frames", g.g.goid, spec, g.g.goid));
+}
+
+ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
+  const auto& frames = g.bt.frames;
+  const Frame& f = frames.at(index);
+  // The logical frames of one physical frame share its pc and sp, innermost (inlined) first.
+  size_t first = index;
+  while (first > 0 && frames[first - 1].pc == f.pc && frames[first - 1].sp == f.sp) first--;
+  // A return address is looked up at pc-1 (the call), except for the innermost frame of a
+  // thread's registers and a frame a signal or preemption interrupted (traceback.go symPC).
+  bool ret = !(first == 0 && g.bt.fromThread);
+  if (first > 0) {
+    std::string_view callee = frames[first - 1].function;
+    if (callee == "runtime.sigpanic" || callee == "runtime.asyncPreempt" || callee == "runtime.debugCallV2")
+      ret = false;
+  }
+  ValueReader& r = s.values();
+  FrameVars vars(r.types(), r.prog().bias());
+  FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function)};
+  ScopeFrame out;
+  out.index = index;
+  out.frame = &f;
+  out.vars = vars.at(info, &out.function);
+  return out;
+}
+
+Limits parseLimits(const Parsed& p) {
+  Limits limits;
+  if (p.has("--depth")) limits.depth = static_cast<int>(std::min<uint64_t>(parseCount(p.get("--depth"), "--depth"), 64));
+  if (p.has("--elements")) limits.elements = parseCount(p.get("--elements"), "--elements");
+  if (p.has("--string-bytes"))
+    limits.stringBytes = std::min<uint64_t>(parseCount(p.get("--string-bytes"), "--string-bytes"), bounds::kMaxLength);
+  return limits;
+}
+
+
+// The value of a frame variable: read where DWARF places it, or unavailable with why.
+Value frameVarValue(ValueReader& r, const FrameVar& v, const Limits& limits) {
+  if (!v.addr) {
+    Value out = Value::failed(v.type ? r.types().type(v.type).name : "", v.unavailable);
+    out.type = v.type;
+    out.kind = v.type ? r.types().type(v.type).kind : GoKind::Invalid;
+    out.unavailable = true;
+    return out;
+  }
+  if (v.escaped) {
+    // DWARF's "&x": the slot holds the address of x, on the heap.
+    TypeId t = r.types().pointee(v.type);
+    auto p = r.mem().u64(*v.addr);
+    if (!t || !p || !*p) {
+      Value out = Value::failed(t ? r.types().type(t).name : "", !p ? fmt::format("cannot read its address at {:#x}", *v.addr)
+                                                                    : "not yet allocated at this pc");
+      out.type = t;
+      out.kind = t ? r.types().type(t).kind : GoKind::Invalid;
+      out.unavailable = p.has_value();
+      return out;
+    }
+    return r.readAt(t, *p, limits, 0);
+  }
+  return r.readAt(v.type, *v.addr, limits, 0);
+}
+
+}  // namespace goinspect
