@@ -100,13 +100,33 @@ class Parser {
           o = field(o, ident());
         }
       } else if (eat('[')) {
-        Operand idx = unary();
+        Operand idx = indexOperand(o);
         expect(']');
         o = index(o, idx);
       } else {
         return o;
       }
       (void)start;
+    }
+  }
+
+  // What goes between a[ and ]. A bare word that names nothing, on a map with string keys,
+  // is most likely a key whose double quotes the debugger dropped: say how to keep them.
+  Operand indexOperand(const Operand& base) {
+    size_t at = i_;
+    try {
+      return unary();
+    } catch (const Error& e) {
+      const GoType& t = type(base);
+      size_t end = s_.find(']', at);
+      std::string word(s_.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+      bool bare = !word.empty() && word.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+      if (t.kind == GoKind::Map && T_.type(t.key).kind == GoKind::String && bare)
+        fail(fmt::format("{}; for the key \"{}\" write {}[\"{}\"], and in LLDB or GDB put the whole expression "
+                         "in single quotes (they drop double quotes from a command's words)",
+                         e.what(), word, base.text, word));
+      throw;
     }
   }
 

@@ -256,6 +256,9 @@ def _goinspect_values():
     cfg = json.load(open(os.environ["GOINSPECT_VALUES_CONFIG"]))
     res = {"results": [], "errors": []}
     try:
+        # GDB warns about a core's register notes (".reg-xstate" of another size) the first
+        # time it reads each thread's registers; that happens here, not in a go command.
+        gdb.execute("thread apply all p $pc", to_string=True)
         for c in cfg["commands"]:
             try:
                 res["results"].append([True, gdb.execute(c, to_string=True), ""])
