@@ -368,6 +368,16 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
       out.push_back(std::move(v));
     } while (dwarf_siblingof(&child, &child) == 0);
   }
+  // The same variable described twice (an unnamed result in two scopes) is listed once.
+  auto same = [](const FrameVar& a, const FrameVar& b) {
+    return a.name == b.name && a.type == b.type && a.argument == b.argument && a.addr == b.addr &&
+           a.unavailable == b.unavailable;
+  };
+  std::vector<FrameVar> unique;
+  for (FrameVar& v : out)
+    if (std::none_of(unique.begin(), unique.end(), [&](const FrameVar& u) { return same(u, v); }))
+      unique.push_back(std::move(v));
+  out = std::move(unique);
   // Arguments in declaration order, then the rest by name (DWARF's order for locals is the
   // compiler's, which tells the reader nothing).
   std::stable_sort(out.begin(), out.end(), [](const FrameVar& a, const FrameVar& b) {
