@@ -20,7 +20,13 @@ three front ends) and stripped, kinds:
   live-lldb   (plain only) `printers hang`: LLDB attaches, prints every VALUE, detaches; the
               process must still run;
   no-dwarf    (stripped: no DWARF, so no types) `go print main.strvar` must fail with one
-              line that mentions DWARF, in the CLI, LLDB and GDB.
+              line that mentions DWARF, in the CLI, LLDB and GDB;
+  locals      `go locals --json` on the core, in the CLI, LLDB and GDB: the crashing
+              goroutine's first user frame, main.holdLocals, whose locals are copies of
+              globals of the same names (holder of holderVar, array of arr) or nil. Every
+              value shown must equal its global's VALUE line; in the noopt build every
+              local must be shown, in optimised builds a local may instead be unavailable
+              (with a reason), never different. The counts shown / not shown are printed.
 VALUE lines are printed with --elements 100000 --depth 50 --string-bytes 100000 (no value
 reaches them); EXPR and EXPRERR lines with the defaults. In LLDB and GDB an argument with a
 quote, a backslash or a space is passed single-quoted (both debuggers split the command
@@ -342,6 +348,54 @@ def run_cli(cli: str, exe: str, core: str, arg_lists: List[List[str]], work: str
 # Cases
 
 
+# main.holdLocals' locals and what each holds: the VALUE line of a global, or a literal.
+LOCALS = {"smallmapvar": "smallmapvar", "mapvar": "mapvar", "slicemap": "slicemap",
+          "chanint": "chanint", "chanstr": "chanstr", "strvar": "strvar", "slicevar": "slicevar",
+          "anyPoint": "anyPoint", "errPtr": "errPtr", "holder": "holderVar", "array": "arr"}
+NIL_LOCALS = {"nilMap": "map[string]int nil", "nilmap": "map[string]int nil",
+              "nilAny": "interface {} nil", "nilany": "interface {} nil"}
+
+
+def compare_locals(truth: Truth, output: str, optimised: bool, fe: str) -> Tuple[Diffs, int, int]:
+    """`go locals --json` of main.holdLocals against the truth: (diffs, shown, not shown)."""
+    d = Diffs()
+    try:
+        doc = json.loads(output)
+        frame = doc["frames"][0]
+        variables = frame["variables"]
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        d.msg(f"{fe}: go locals --json: not the documented JSON ({e}): {output[:300]!r}")
+        return d, 0, 0
+    if frame.get("function") != "main.holdLocals":
+        d.msg(f"{fe}: go locals chose frame {frame.get('function')!r}, not main.holdLocals")
+        return d, 0, 0
+    shown = hidden = 0
+    seen = set()
+    for v in variables:
+        name = v.get("name")
+        seen.add(name)
+        if name in LOCALS:
+            want = truth.values.get(LOCALS[name])
+        elif name in NIL_LOCALS:
+            want = NIL_LOCALS[name]
+        else:
+            continue
+        if v.get("available") is False:
+            hidden += 1
+            if not v.get("reason"):
+                d.msg(f"{fe}: local {name} is not shown and says no reason")
+            elif not optimised:
+                d.msg(f"{fe}: local {name} of a -N -l build is not shown: {v.get('reason')}")
+            continue
+        shown += 1
+        if v.get("value") != want:
+            d.msg(f"{fe}: local {name}: {describe_difference(want or '', v.get('value') or '')}")
+    for name in list(LOCALS) + list(NIL_LOCALS):
+        if name not in seen:
+            d.msg(f"{fe}: local {name} is missing from go locals")
+    return d, shown, hidden
+
+
 def crash_with_truth(exe: str, work: str) -> Tuple[str, str, str]:
     import check_waits  # its crash_with_truth keeps stdout, falls back to gdb's gcore
     return check_waits.crash_with_truth(exe, work)
@@ -387,6 +441,33 @@ class Runner(cg.Runner):
             h.close()
         write_report(os.path.join(work, "lldb-report.txt"), cmds, res["results"], truth)
         return compare(truth, cmds, res["results"], "lldb live")
+
+    def case_locals(self, exe: str, core: str, truth: Truth, optimised: bool, work: str) -> Diffs:
+        args = ["--json"] + VALUE_OPTIONS
+        d = Diffs()
+        outputs = {}
+        if "cli" in self.args.front_ends:
+            argv = [self.cli, exe, core, "locals"] + args
+            rc, out, err = cg.run_bounded(argv, T_CLI, cwd=work)
+            outputs["cli"] = (rc == 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        cmd = "go locals " + " ".join(args)
+        if "lldb" in self.args.front_ends:
+            outputs["lldb"] = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'], [cmd], [],
+                                       work)["results"][0]
+        if "gdb" in self.args.front_ends:
+            outputs["gdb"] = run_gdb(self.script, exe, core, [cmd], work)["results"][0]
+        counts = []
+        for fe, (ok, out, err) in outputs.items():
+            with open(os.path.join(work, f"{fe}-locals.json"), "w") as f:
+                f.write(out + err)
+            if not ok:
+                d.msg(f"{fe}: go locals failed: {err.strip()[:300]}")
+                continue
+            fd, shown, hidden = compare_locals(truth, out, optimised, fe)
+            d.items.extend(fd.items)
+            counts.append(f"{fe} {shown} shown, {hidden} not")
+        d.note("locals of main.holdLocals: " + "; ".join(counts))
+        return d
 
     def case_no_dwarf(self, exe: str, work: str) -> Diffs:
         _, _, core = crash_with_truth(exe, work)
@@ -434,6 +515,12 @@ class Runner(cg.Runner):
                 return made["core"], made["truth"], made["stdout"]
 
             try:
+                if selected(f"{base}/locals"):
+                    def locals_body(work):
+                        core, truth, _ = core_and_truth()
+                        return self.case_locals(exe, core, truth, mode != "noopt", work)
+
+                    self.guarded(f"{base}/locals", FIXTURE, exe, locals_body)
                 for fe in self.args.front_ends:
                     name = f"{base}/core-{fe}"
                     if not selected(name):
