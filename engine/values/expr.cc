@@ -14,8 +14,9 @@ namespace goinspect {
 
 namespace {
 
-// Entries a map lookup (m[k]) reads at most: it walks the map, it cannot hash.
-constexpr uint64_t kMaxLookupEntries = 10'000'000;
+// Entries a map lookup (m[k]) reads at most: it walks the map (it cannot hash without
+// running code), keeping every key it read, some 500 bytes each.
+constexpr uint64_t kMaxLookupEntries = 200'000;
 
 // What a subexpression denotes: a place in target memory, or a value computed here.
 struct Operand {
@@ -454,6 +455,7 @@ class Parser {
     if (head.error) fail(*head.error);
     if (head.nil) fail(fmt::format("{}: the map is nil", text));
     Limits all{0, std::min<uint64_t>(head.len.value_or(0), kMaxLookupEntries), bounds::kMaxString};
+    all.nodes = 2 * all.elements + 2;
     Value whole = r_.readAt(m.type, *m.addr, all, 0);
     if (whole.error) fail(*whole.error);
     for (const auto& c : whole.children)
@@ -461,6 +463,9 @@ class Parser {
         if (!c.value->addr) fail(fmt::format("{}: the value's address is not known", text));
         return place(t.elem, *c.value->addr, text);
       }
+    if (head.len.value_or(0) > kMaxLookupEntries)
+      fail(fmt::format("{}: not among the first {} entries of the map's {} (a lookup walks the map and stops there)",
+                       text, kMaxLookupEntries, *head.len));
     fail(fmt::format("{}: no such key in the map ({} entries)", text, head.len.value_or(0)));
   }
 

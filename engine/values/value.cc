@@ -42,7 +42,10 @@ Value ValueReader::readAt(TypeId type, uint64_t addr, const Limits& limits, int 
   v.typeName = t.name;
   v.kind = t.kind;
   v.addr = addr;
-  if (composite(t.kind) && depth > limits.depth && t.kind != GoKind::Interface) {
+  if (depth == 0) nodesLeft_ = limits.nodes;
+  bool spent = nodesLeft_ == 0;
+  if (!spent) nodesLeft_--;
+  if (composite(t.kind) && (depth > limits.depth || spent) && t.kind != GoKind::Interface) {
     v.elided = true;
     // A slice's, map's or channel's length is cheap and says what was left out.
     Limits none{limits.depth, 0, 0};

@@ -26,6 +26,10 @@ struct Limits {
   int depth = 4;               // composite levels expanded below the value itself
   uint64_t elements = 64;      // elements of an array, slice, map or channel buffer
   uint64_t stringBytes = 256;  // bytes of a string
+  // Values read in all for one printed value: nested containers multiply (64 elements at
+  // each of 4 levels would be 16 million); past it, composites are left out as at the depth
+  // limit.
+  uint64_t nodes = 100'000;
 };
 
 struct Value {
@@ -112,6 +116,7 @@ class ValueReader {
   const GoProgram& prog_;
   Memory& mem_;
   TypeNames& names_;
+  uint64_t nodesLeft_ = 0;  // of Limits::nodes, for the value being read (depth 0)
   uint64_t typesBase_ = 0;  // moduledata.types: DW_AT_go_runtime_type offsets are from here
   std::optional<uint64_t> itabTypeOff_;
 };
