@@ -77,7 +77,14 @@ std::vector<std::string> valuesFor(const std::string& placeholder) {
   if (placeholder == "S") return {"chan receive", "running"};
   if (placeholder == "TEXT") return {"main."};
   if (placeholder == "KEY[=VALUE]") return {"a", "a=b"};
-  if (placeholder.find('|') != std::string::npos) return split(placeholder, '|');
+  if (placeholder == "ID") return {"$0"};
+  if (placeholder.find('|') != std::string::npos) {
+    // N|FUNCTION|all: each alternative, its placeholder words given a value.
+    std::vector<std::string> out;
+    for (const std::string& w : split(placeholder, '|'))
+      out.push_back(w == "N" ? "2" : w == "FUNCTION" ? "main.main" : w);
+    return out;
+  }
   return {"x"};
 }
 
@@ -123,7 +130,8 @@ std::vector<Args> allVariants() {
 
 // What every input runs: each command of the table in its main form (all goroutines, or
 // two of them by id), text and JSON, and the runs that reach the most code: goroutines
-// grouped by each key and with every frame, stacks --all, waits --dot.
+// grouped by each key and with every frame, stacks --all, waits --dot, runtime globals
+// printed as Go values, every frame's arguments and locals.
 std::vector<Args> mainRuns() {
   std::vector<Args> runs;
   auto both = [&](Args a) {
@@ -135,8 +143,16 @@ std::vector<Args> mainRuns() {
     Shape s = shapeOf(c);
     if (s.positional == "ID|all") both({s.name, "all"});
     else if (s.positional == "ID") both({s.name, "$0"}), both({s.name, "$2"});
+    else if (s.positional == "EXPR") continue;  // go print: below
     else both({s.name});
   }
+  // Go values over damaged memory: the runtime's own globals are in every program, of
+  // every kind (structs, arrays, slices of pointers, maps of the runtime's tables).
+  for (const char* expr : {"runtime.sched", "runtime.allp", "runtime.allgs", "runtime.firstmoduledata",
+                           "*runtime.allgs[0]", "runtime.allm.curg"})
+    both({"print", "--depth", "6", "--elements", "16", expr});
+  both({"locals", "--goroutine", "$0", "--frame", "all"});
+  both({"args", "--goroutine", "$1", "--frame", "all"});
   for (const char* by : {"state", "location", "creator", "stack"}) both({"goroutines", "--group-by", by});
   runs.push_back({"goroutines", "--frames", "all", "--json"});
   both({"stacks", "--all"});
