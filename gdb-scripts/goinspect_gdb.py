@@ -729,6 +729,10 @@ def goroutine_command(argv):
     if not argv or argv == ["none"]:
         had = _selection.goid
         _selection.clear()
+        try:  # the engine's own selection, which go print, go locals and go args follow
+            run_engine(["goroutine", "none"])
+        except Exception as e:
+            _debug("engine selection", e)
         gdb.write("no goroutine selected: bt shows the threads' own stacks\n" if had is not None
                   else "no goroutine was selected\n")
         return

@@ -3,6 +3,8 @@
 
 #include "command_list.h"
 #include "command_util.h"
+#include "frame_scope.h"
+#include "session.h"
 
 namespace goinspect {
 
@@ -11,14 +13,23 @@ using nlohmann::json;
 const Usage kGoroutineUsage = {
     "ID",
     "The goroutine's g address, status and wait reason, lock to a thread, its M and thread, stack "
-    "bounds and use, where the unwind started, its first user frame and creator, then its backtrace.",
+    "bounds and use, where the unwind started, its first user frame and creator, then its backtrace.\n"
+    "It also selects the goroutine, and its first frame of user code, for go print, go locals and go args "
+    "(go frame, go up and go down move in it); go goroutine none forgets the selection, and so does "
+    "the target's running on.",
     {jsonOption("the goroutine object of 'go goroutines --json', with every frame"), outputOption()}};
 
 CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
   Parsed p = parse(args, kGoroutineUsage);
   if (p.positional.size() != 1) throw Error("usage: go goroutine ID");
+  if (p.positional[0] == "none") {
+    bool had = s.selection().has_value();
+    s.select(std::nullopt);
+    return deliver(p, had ? "no goroutine selected\n" : "no goroutine was selected\n", "the selection");
+  }
   const Snapshot& snap = s.snapshot();
   const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
+  s.select(Session::Selection{v.g.goid, v.bt.frames.empty() ? 0 : defaultFrame(v)});
   if (p.has("--json"))
     return deliver(p, dumpJson(goroutineJson(v, {FrameSelection::kAll, 0})), fmt::format("goroutine {}", v.g.goid));
   std::vector<std::vector<std::string>> rows;

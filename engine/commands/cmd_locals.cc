@@ -59,7 +59,7 @@ CommandResult listVars(Session& s, const std::vector<std::string>& args, const U
   std::string why;
   const GoroutineView* g = selectedGoroutine(s, p, &why);
   if (!g) throw Error(fmt::format("which goroutine? {}: give --goroutine ID ('go goroutines' lists them)", why));
-  std::vector<size_t> frames = selectFrames(*g, p.get("--frame"), true);
+  std::vector<size_t> frames = selectFrames(s, *g, p.get("--frame"), true);
   Out out(p);
   json jframes = json::array();
   bool asJson = p.has("--json");

@@ -57,7 +57,7 @@ CommandResult cmdPrint(Session& s, const std::vector<std::string>& args) {
   ExprScope scope;
   std::optional<ScopeFrame> sf;
   if (g) {
-    sf = scopeFrame(s, *g, selectFrames(*g, p.get("--frame"), false)[0]);
+    sf = scopeFrame(s, *g, selectFrames(s, *g, p.get("--frame"), false)[0]);
     scope.local = [&](std::string_view name) -> std::optional<ExprScope::Place> {
       const FrameVar* found = nullptr;
       for (const FrameVar& v : sf->vars)

@@ -47,4 +47,10 @@ CommandResult cmdPrint(Session& s, const std::vector<std::string>& args);
 CommandResult cmdLocals(Session& s, const std::vector<std::string>& args);
 CommandResult cmdArgs(Session& s, const std::vector<std::string>& args);
 
+// cmd_select.cc: moving the selection go goroutine ID made
+extern const Usage kFrameUsage, kUpUsage, kDownUsage;
+CommandResult cmdFrame(Session& s, const std::vector<std::string>& args);
+CommandResult cmdUp(Session& s, const std::vector<std::string>& args);
+CommandResult cmdDown(Session& s, const std::vector<std::string>& args);
+
 }  // namespace goinspect

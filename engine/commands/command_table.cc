@@ -33,6 +33,9 @@ const std::vector<Command>& commands() {
       {"print",      cmdPrint,      &kPrintUsage,      "The value of a Go expression in a frame: variables, x.f, a[i], m[k]"},
       {"locals",     cmdLocals,     &kLocalsUsage,     "A frame's local variables and their values"},
       {"args",       cmdArgs,       &kArgsUsage,       "A frame's arguments and their values"},
+      {"frame",      cmdFrame,      &kFrameUsage,      "Select a frame of the selected goroutine for the values"},
+      {"up",         cmdUp,         &kUpUsage,         "Select the caller of the selected frame"},
+      {"down",       cmdDown,       &kDownUsage,       "Select the callee of the selected frame"},
       {"info",       cmdInfo,       &kInfoUsage,       "The program: Go version, GOMAXPROCS, goroutines, Ms, Ps"},
   };
   return table;

@@ -11,13 +11,13 @@ namespace goinspect {
 
 Option goroutineOption() {
   return {"--goroutine", "ID",
-                                 "the goroutine (default: the one on the debugger's selected thread; on a core, the "
-                                 "thread that took the fatal signal)"};
+                                 "the goroutine (default: the one go goroutine ID selected, else the one on the debugger's "
+                                 "selected thread; on a core, the thread that took the fatal signal)"};
 }
 Option frameOption() {
   return {"--frame", "N|FUNCTION",
                              "the frame, numbered as go bt numbers them, or the innermost frame of FUNCTION "
-                             "(default: the first frame of the user's code)"};
+                             "(default: the frame go frame, go up or go down selected, else the first frame of the user's code)"};
 }
 
 const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string* why) {
@@ -27,6 +27,10 @@ const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string*
     for (const GoroutineView& v : snap.goroutines)
       if (static_cast<uint64_t>(v.g.goid) == id) return &v;
     throw Error(fmt::format("no goroutine {}; 'go goroutines' lists them", id));
+  }
+  if (auto sel = s.selection()) {
+    for (const GoroutineView& v : snap.goroutines)
+      if (v.g.goid == sel->goid) return &v;
   }
   for (const ThreadInfo& t : s.target().threads()) {
     if (!t.selected) continue;
@@ -39,10 +43,17 @@ const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string*
   return nullptr;
 }
 
-std::vector<size_t> selectFrames(const GoroutineView& g, const std::string& spec, bool allowAll) {
+size_t defaultFrame(const GoroutineView& g) {
+  return g.firstUserFrame >= 0 ? static_cast<size_t>(g.firstUserFrame) : 0;
+}
+
+std::vector<size_t> selectFrames(Session& s, const GoroutineView& g, const std::string& spec, bool allowAll) {
   size_t n = g.bt.frames.size();
   if (n == 0) throw Error(fmt::format("goroutine {} has no frames{}", g.g.goid, g.bt.error.empty() ? "" : ": " + g.bt.error));
-  if (spec.empty()) return {g.firstUserFrame >= 0 ? static_cast<size_t>(g.firstUserFrame) : 0};
+  if (spec.empty()) {
+    if (auto sel = s.selection(); sel && sel->goid == g.g.goid && sel->frame < n) return {sel->frame};
+    return {defaultFrame(g)};
+  }
   if (spec == "all") {
     if (!allowAll) throw Error("--frame all: give one frame here");
     std::vector<size_t> all(n);

@@ -22,14 +22,17 @@ class Session;
 Option goroutineOption();  // --goroutine ID
 Option frameOption();      // --frame N|FUNCTION
 
-// --goroutine ID, else the goroutine on the debugger's selected thread (a core's first
-// thread: the one that took the fatal signal); nullptr if neither names one, with *why.
+// --goroutine ID, else the goroutine `go goroutine` selected, else the one on the
+// debugger's selected thread (a core's first thread: the one that took the fatal signal);
+// nullptr if none of them names one, with *why.
 const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string* why);
 
 // Frame indexes (as go bt numbers them): N, the innermost frame of FUNCTION (a generic
-// function matches by its name before '['), "all" (when allowed), or by default the first
-// frame of the user's code (else frame 0). Throws Error on a bad selection.
-std::vector<size_t> selectFrames(const GoroutineView& g, const std::string& spec, bool allowAll);
+// function matches by its name before '['), "all" (when allowed), or by default the frame
+// selected in that goroutine (go frame, go up, go down), else the first frame of the
+// user's code (else frame 0). Throws Error on a bad selection.
+std::vector<size_t> selectFrames(Session& s, const GoroutineView& g, const std::string& spec, bool allowAll);
+size_t defaultFrame(const GoroutineView& g);
 
 struct ScopeFrame {
   size_t index = 0;

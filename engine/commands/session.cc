@@ -68,3 +68,17 @@ ValueReader& Session::values() {
 }
 
 }  // namespace goinspect
+
+namespace goinspect {
+
+std::optional<Session::Selection> Session::selection() {
+  if (selection_ && target_.stopId() != selectionStop_) selection_.reset();
+  return selection_;
+}
+
+void Session::select(std::optional<Selection> s) {
+  selection_ = s;
+  selectionStop_ = target_.stopId();
+}
+
+}  // namespace goinspect

@@ -40,6 +40,16 @@ class Session {
   // and kept with the program. Throws Error when the executable has no DWARF.
   ValueReader& values();
 
+  // The goroutine and frame `go goroutine ID`, `go frame`, `go up` and `go down` chose:
+  // where go print, go locals and go args look when not told. Forgotten when the target
+  // runs (its stop changes) or with `go goroutine none`.
+  struct Selection {
+    int64_t goid = 0;
+    size_t frame = 0;
+  };
+  std::optional<Selection> selection();
+  void select(std::optional<Selection> s);
+
  private:
   Target& target_;
   ExecutableCache* cache_;
@@ -53,6 +63,8 @@ class Session {
   std::unique_ptr<GoTypes> types_;  // of prog_
   std::unique_ptr<TypeNames> typeNames_;
   std::unique_ptr<ValueReader> values_;
+  std::optional<Selection> selection_;
+  uint64_t selectionStop_ = 0;
 };
 
 }  // namespace goinspect

@@ -505,6 +505,10 @@ def invocations(cmd: str, syntax: str, ids: List[str], outfile: str) -> Tuple[Li
             pos_choices = list(ids)
         elif p in ("[ID...]", "[ID]..."):
             pos_choices = ["", ids[0], " ".join(ids[:2]), ids[-1]]
+        elif p == "N|FUNCTION":  # go frame
+            pos_choices = ["0", "main.main"]
+        elif p == "[N]":  # go up, go down
+            pos_choices = ["", "1"]
         elif p == "EXPR":
             # Go values: runtime globals every program has (go print reads, never calls).
             pos_choices = ["runtime.sched", shlex.quote("len(runtime.allgs)")]

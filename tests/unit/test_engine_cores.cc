@@ -586,3 +586,34 @@ TEST_CASE("go stacks accounts for every goroutine's stack and names what killed 
   CHECK(runCommand(s, {"info"}).output.find("died of         panic: waiters: dump (in goroutine 1 at main.main") !=
         std::string::npos);
 }
+
+TEST_CASE("go goroutine selects a goroutine and frame for the values commands; go up/down move", "[engine][values]") {
+  std::string d = coreDir("go1.26", "plain");
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  // Without a selection, the goroutine on the core's first thread: main, which panicked.
+  nlohmann::json first = testing::runJson(s, {"locals", "--json"});
+  CHECK(first["goroutine"] == 1);
+  nlohmann::json gs = testing::runJson(s, {"goroutines", "--json"});
+  int64_t other = 0;
+  for (const nlohmann::json& g : gs["goroutines"])
+    if (g["id"] != 1 && !g["system"].get<bool>()) other = g["id"].get<int64_t>();
+  REQUIRE(other != 0);
+  REQUIRE(runCommand(s, {"goroutine", std::to_string(other)}).ok);
+  nlohmann::json sel = testing::runJson(s, {"args", "--json"});
+  CHECK(sel["goroutine"] == other);
+  size_t start = sel["frames"][0]["frame"].get<size_t>();
+  CommandResult up = runCommand(s, {"up"});
+  REQUIRE(up.ok);
+  CHECK(up.output.find(fmt::format("frame #{} ", start + 1)) != std::string::npos);
+  CHECK(testing::runJson(s, {"locals", "--json"})["frames"][0]["frame"] == start + 1);
+  REQUIRE(runCommand(s, {"down"}).ok);
+  CHECK(testing::runJson(s, {"locals", "--json"})["frames"][0]["frame"] == start);
+  CommandResult tooFar = runCommand(s, {"down", "1000"});
+  CHECK_FALSE(tooFar.ok);
+  CHECK(tooFar.error.find("no frame") != std::string::npos);
+  REQUIRE(runCommand(s, {"frame", "0"}).ok);
+  CHECK(testing::runJson(s, {"args", "--json"})["frames"][0]["frame"] == 0);
+  REQUIRE(runCommand(s, {"goroutine", "none"}).ok);
+  CHECK(testing::runJson(s, {"locals", "--json"})["goroutine"] == 1);
+}
