@@ -88,7 +88,7 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   }
   ValueReader& r = s.values();
   FrameVars vars(r.types(), r.prog().bias());
-  FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function)};
+  FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function), f.line};
   ScopeFrame out;
   out.index = index;
   out.frame = &f;

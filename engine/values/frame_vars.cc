@@ -311,6 +311,9 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
       v.argument = tag == DW_TAG_formal_parameter;
       v.result = v.argument && attrUdata(&child, DW_AT_variable_parameter).value_or(0) != 0;
       v.declLine = static_cast<int>(attrUdata(&child, DW_AT_decl_line).value_or(0));
+      // A local declared below the frame's line is not in scope yet: its stack slot (an
+      // -N -l build keeps one for the whole function) holds garbage or an older value.
+      if (!v.argument && f.line > 0 && v.declLine > f.line) continue;
       Dwarf_Attribute ta;
       Dwarf_Die td;
       if (dwarf_attr_integrate(&child, DW_AT_type, &ta) && dwarf_formref_die(&ta, &td))

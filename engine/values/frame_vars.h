@@ -28,6 +28,7 @@ struct FrameInfo {
   bool returnAddress = true;  // pc is a return address: look it up at pc-1 (a call site)
   int inlineDepth = 0;      // 0: the innermost logical frame at this pc; 1: its caller ...
   std::string function;     // the frame's function as pclntab names it
+  int line = 0;             // the frame's line (0: unknown)
 };
 
 struct FrameVar {
