@@ -382,8 +382,13 @@ class Parser {
     if (i.addr && t.kind >= GoKind::Int && t.kind <= GoKind::Uintptr) {
       Value v = r_.readAt(i.type, *i.addr, Limits{}, 0);
       if (v.error) fail(*v.error);
+      // Decimal, or a uintptr's 0x...; an unsigned value past int64 is not an index.
+      bool hex = v.text.starts_with("0x");
+      const char* b = v.text.data() + (hex ? 2 : 0);
+      const char* e = v.text.data() + v.text.size();
       int64_t n = 0;
-      std::from_chars(v.text.data(), v.text.data() + v.text.size(), n, v.text.starts_with("0x") ? 16 : 10);
+      auto [p, ec] = std::from_chars(b, e, n, hex ? 16 : 10);
+      if (ec != std::errc() || p != e) fail(fmt::format("index {} ({}) is out of range", i.text, v.text));
       return n;
     }
     fail(fmt::format("index {} is not an integer", i.text));
