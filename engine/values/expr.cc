@@ -193,6 +193,13 @@ class Parser {
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '-') return number();
     if (c == '"' || c == '`') return stringLit();
     std::string name = qualified();
+    if (name == "true" || name == "false") {  // Go's predeclared constants
+      Operand b;
+      b.integer = name == "true";
+      b.type = T_.byName("bool").value_or(0);
+      b.text = name;
+      return b;
+    }
     if (name == "len" || name == "cap") {
       expect('(');
       Operand x = unary();
@@ -437,10 +444,21 @@ class Parser {
   // The literal as the key's Go literal would print, to compare with each key read.
   std::string keyText(const Operand& k, const GoType& keyType) {
     if (k.string) return goQuote(*k.string);
+    if (k.pointer && !k.integer) {  // (*T)(0x...)
+      Operand as = k;
+      as.integer = static_cast<int64_t>(*k.pointer);
+      return keyText(as, keyType);
+    }
     if (k.integer) {
-      if (keyType.kind == GoKind::Pointer || keyType.kind == GoKind::UnsafePointer || keyType.kind == GoKind::Uintptr)
-        return fmt::format("{:#x}", static_cast<uint64_t>(*k.integer));
-      return std::to_string(*k.integer);
+      // As the key itself prints (format.h): the comparison is of printed keys.
+      auto u = static_cast<uint64_t>(*k.integer);
+      switch (keyType.kind) {
+        case GoKind::Bool: return *k.integer ? "true" : "false";
+        case GoKind::Uintptr: return fmt::format("{:#x}", u);
+        case GoKind::UnsafePointer: return u ? fmt::format("unsafe.Pointer({:#x})", u) : "unsafe.Pointer(nil)";
+        case GoKind::Pointer: return u ? fmt::format("({})({:#x})", keyType.name, u) : fmt::format("({})(nil)", keyType.name);
+        default: return std::to_string(*k.integer);
+      }
     }
     if (k.addr) {
       Value v = r_.readAt(k.type, *k.addr, Limits{0, 0, bounds::kMaxString}, 0);
@@ -455,7 +473,6 @@ class Parser {
     const GoType& t = type(m);
     const GoType& kt = T_.type(t.key);
     std::string want = keyText(k, kt);
-    if (kt.kind == GoKind::Bool && (k.text == "true" || k.text == "false")) want = k.text;
     Value head = r_.readAt(m.type, *m.addr, Limits{0, 0, 0}, 1);  // its length only
     if (head.error) fail(*head.error);
     if (head.nil) fail(fmt::format("{}: the map is nil", text));
@@ -545,6 +562,8 @@ Value ExprEvaluator::evaluate(std::string_view expr, const Limits& limits) {
     if (o.string) {
       v.len = o.string->size();
       v.text = goQuote(*o.string);
+    } else if (v.kind == GoKind::Bool) {
+      v.text = *o.integer ? "true" : "false";
     } else {
       v.text = std::to_string(*o.integer);
     }
