@@ -42,6 +42,16 @@ class Memory {
   std::optional<uint64_t> u64(uint64_t addr) { return get<uint64_t>(addr); }
   std::optional<uint32_t> u32(uint64_t addr) { return get<uint32_t>(addr); }
   std::optional<uint8_t> u8(uint64_t addr) { return get<uint8_t>(addr); }
+  // An unsigned integer of 1, 2, 4 or 8 bytes (a field whose width DWARF gives).
+  std::optional<uint64_t> unsignedAt(uint64_t addr, uint64_t size) {
+    switch (size) {
+      case 1: if (auto x = u8(addr)) return *x; return std::nullopt;
+      case 2: if (auto x = get<uint16_t>(addr)) return *x; return std::nullopt;
+      case 4: if (auto x = u32(addr)) return *x; return std::nullopt;
+      case 8: return u64(addr);
+      default: return std::nullopt;
+    }
+  }
   // A Go string header {ptr, len} at addr; nullopt if unreadable or longer than maxLen.
   std::optional<std::string> goString(uint64_t addr, size_t maxLen = bounds::kMaxString);
   std::optional<std::string> bytes(uint64_t ptr, size_t len);

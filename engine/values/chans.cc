@@ -26,23 +26,6 @@ std::optional<Field> fieldOf(const GoTypes& types, TypeId id, std::string_view n
   return Field{f->offset, f->type, types.type(f->type).size};
 }
 
-// An unsigned integer of 1, 2, 4 or 8 bytes.
-std::optional<uint64_t> readUint(Memory& mem, uint64_t addr, uint64_t size) {
-  switch (size) {
-    case 1:
-      if (auto x = mem.u8(addr)) return *x;
-      return std::nullopt;
-    case 2:
-      if (auto x = mem.get<uint16_t>(addr)) return *x;
-      return std::nullopt;
-    case 4:
-      if (auto x = mem.u32(addr)) return *x;
-      return std::nullopt;
-    case 8: return mem.u64(addr);
-    default: return std::nullopt;
-  }
-}
-
 class ChanReader {
  public:
   ChanReader(ValueReader& r, Value& v, TypeId elem, const Limits& limits, int depth)
@@ -112,12 +95,12 @@ void ChanReader::read(TypeId impl, uint64_t c) {
   Queues q;
   if (!queueLayout(impl, q)) return;
 
-  auto qcount = readUint(mem_, c + qcountF->offset, qcountF->size);
-  auto dataqsiz = readUint(mem_, c + dataqsizF->offset, dataqsizF->size);
+  auto qcount = mem_.unsignedAt(c + qcountF->offset, qcountF->size);
+  auto dataqsiz = mem_.unsignedAt(c + dataqsizF->offset, dataqsizF->size);
   auto buf = mem_.u64(c + bufF->offset);
-  auto elemsize = readUint(mem_, c + elemsizeF->offset, elemsizeF->size);
-  auto closed = readUint(mem_, c + closedF->offset, closedF->size);
-  auto recvx = readUint(mem_, c + recvxF->offset, recvxF->size);
+  auto elemsize = mem_.unsignedAt(c + elemsizeF->offset, elemsizeF->size);
+  auto closed = mem_.unsignedAt(c + closedF->offset, closedF->size);
+  auto recvx = mem_.unsignedAt(c + recvxF->offset, recvxF->size);
   if (!qcount || !dataqsiz || !buf || !elemsize || !closed || !recvx)
     return fail(fmt::format("cannot read the channel at {:#x}", c));
   v_.len = *qcount;
@@ -161,7 +144,7 @@ bool ChanReader::walk(uint64_t head, const Queues& q, const char* what, std::vec
       return false;
     }
     auto gp = mem_.u64(sg + q.g.offset);
-    auto goid = gp && *gp ? readUint(mem_, *gp + q.goid.offset, q.goid.size) : std::nullopt;
+    auto goid = gp && *gp ? mem_.unsignedAt(*gp + q.goid.offset, q.goid.size) : std::nullopt;
     auto next = mem_.u64(sg + q.next.offset);
     if (!goid || !next) {
       fail(fmt::format("cannot read the sudog at {:#x} in the channel's {} queue, or its goroutine", sg, what));

@@ -37,23 +37,6 @@ std::optional<Field> fieldOf(const GoTypes& types, TypeId id, std::initializer_l
   return std::nullopt;
 }
 
-// An unsigned integer of 1, 2, 4 or 8 bytes.
-std::optional<uint64_t> readUint(Memory& mem, uint64_t addr, uint64_t size) {
-  switch (size) {
-    case 1:
-      if (auto x = mem.u8(addr)) return *x;
-      return std::nullopt;
-    case 2:
-      if (auto x = mem.get<uint16_t>(addr)) return *x;
-      return std::nullopt;
-    case 4:
-      if (auto x = mem.u32(addr)) return *x;
-      return std::nullopt;
-    case 8: return mem.u64(addr);
-    default: return std::nullopt;
-  }
-}
-
 // Where slot i of a bucket or group keeps its key (or value): off + i * stride; `indirect`
 // when the slot holds a pointer to it, as for keys and values over 128 bytes
 // (cmd/compile/internal/reflectdata: MapBucketType, MapGroupType).
@@ -159,7 +142,7 @@ class KeyReader {
     SortKey k;
     switch (kind) {
       case GoKind::Int: case GoKind::Int8: case GoKind::Int16: case GoKind::Int32: case GoKind::Int64: {
-        auto u = readUint(mem, addr, size);
+        auto u = mem.unsignedAt(addr, size);
         if (!u) return std::nullopt;
         unsigned shift = 64 - 8 * static_cast<unsigned>(size);
         k.tag = SortKey::Tag::Int;
@@ -169,7 +152,7 @@ class KeyReader {
       case GoKind::Bool: case GoKind::Uint: case GoKind::Uint8: case GoKind::Uint16: case GoKind::Uint32:
       case GoKind::Uint64: case GoKind::Uintptr: case GoKind::Pointer: case GoKind::UnsafePointer:
       case GoKind::Chan: {
-        auto u = readUint(mem, addr, size);
+        auto u = mem.unsignedAt(addr, size);
         if (!u) return std::nullopt;
         k.tag = SortKey::Tag::Uint;
         k.u = kind == GoKind::Bool ? (*u & 0xff) != 0 : *u;
@@ -391,9 +374,9 @@ std::optional<MapReader::Classic> MapReader::classicLayout(TypeId impl) {
 void MapReader::classic(TypeId impl, uint64_t h) {
   auto L = classicLayout(impl);
   if (!L) return;
-  auto count = readUint(mem_, h + L->count.offset, L->count.size);
-  auto flags = readUint(mem_, h + L->flags.offset, L->flags.size);
-  auto B = readUint(mem_, h + L->B.offset, L->B.size);
+  auto count = mem_.unsignedAt(h + L->count.offset, L->count.size);
+  auto flags = mem_.unsignedAt(h + L->flags.offset, L->flags.size);
+  auto B = mem_.unsignedAt(h + L->B.offset, L->B.size);
   auto buckets = mem_.u64(h + L->buckets.offset);
   auto old = mem_.u64(h + L->oldbuckets.offset);
   if (!count || !flags || !B || !buckets || !old) return fail(fmt::format("cannot read the map at {:#x}", h));
@@ -515,10 +498,10 @@ std::optional<MapReader::Swiss> MapReader::swissLayout(TypeId impl) {
 void MapReader::swiss(TypeId impl, uint64_t m) {
   auto L = swissLayout(impl);
   if (!L) return;
-  auto used = readUint(mem_, m + L->used.offset, L->used.size);
-  auto dirLen = readUint(mem_, m + L->dirLen.offset, L->dirLen.size);
+  auto used = mem_.unsignedAt(m + L->used.offset, L->used.size);
+  auto dirLen = mem_.unsignedAt(m + L->dirLen.offset, L->dirLen.size);
   auto dirPtr = mem_.u64(m + L->dirPtr.offset);
-  auto globalDepth = readUint(mem_, m + L->globalDepth.offset, L->globalDepth.size);
+  auto globalDepth = mem_.unsignedAt(m + L->globalDepth.offset, L->globalDepth.size);
   if (!used || !dirLen || !dirPtr || !globalDepth) return fail(fmt::format("cannot read the map at {:#x}", m));
   if (*used > bounds::kMaxMapEntries) return fail(fmt::format("implausible map: {} entries", *used));
   auto nDir = static_cast<int64_t>(*dirLen);  // Map.dirLen is an int
@@ -544,7 +527,7 @@ void MapReader::swiss(TypeId impl, uint64_t m) {
     auto tab = mem_.u64(at);
     if (!tab) return fail(fmt::format("cannot read the map's directory at {:#x}", at));
     if (!*tab) return fail(fmt::format("the map's directory at {:#x} has no table at {}", *dirPtr, i));
-    auto ld = readUint(mem_, *tab + L->localDepth.offset, L->localDepth.size);
+    auto ld = mem_.unsignedAt(*tab + L->localDepth.offset, L->localDepth.size);
     if (!ld) return fail(fmt::format("cannot read the map's table at {:#x}", *tab));
     if (*ld > gd) return fail(fmt::format("implausible map: a table of depth {} under global depth {}", *ld, gd));
     i += uint64_t{1} << (gd - *ld);
@@ -555,11 +538,11 @@ void MapReader::swiss(TypeId impl, uint64_t m) {
 
 bool MapReader::table(uint64_t tab, const Swiss& L) {
   if (L.hasTableUsed) {
-    auto used = readUint(mem_, tab + L.tableUsed.offset, L.tableUsed.size);
+    auto used = mem_.unsignedAt(tab + L.tableUsed.offset, L.tableUsed.size);
     if (used && *used == 0) return true;  // its groups hold deleted slots at most
   }
   auto data = mem_.u64(tab + L.groupsData.offset);
-  auto mask = readUint(mem_, tab + L.groupsMask.offset, L.groupsMask.size);
+  auto mask = mem_.unsignedAt(tab + L.groupsMask.offset, L.groupsMask.size);
   if (!data || !mask) {
     fail(fmt::format("cannot read the map's table at {:#x}", tab));
     return false;
@@ -580,7 +563,7 @@ bool MapReader::table(uint64_t tab, const Swiss& L) {
 }
 
 bool MapReader::group(uint64_t g, const Swiss& L) {
-  auto ctrl = readUint(mem_, g + L.ctrl, L.ctrlSize);
+  auto ctrl = mem_.unsignedAt(g + L.ctrl, L.ctrlSize);
   if (!ctrl) {
     fail(fmt::format("cannot read the map's group at {:#x}", g));
     return false;
