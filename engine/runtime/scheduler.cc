@@ -79,6 +79,39 @@ void readGlobals(Runtime& rt, SchedState* s, Goids& goid) {
     if (auto v = rt.mem().u32(*a)) s->gcphase = *v;
 }
 
+// Consecutive allp entries that are not Ps, said as one error line per run of one reason.
+class BadRuns {
+ public:
+  struct Why {
+    const char* one;   // "is nil or unreadable"
+    const char* many;  // "are nil or unreadable"
+  };
+  explicit BadRuns(std::vector<std::string>& errors) : errors_(errors) {}
+  void add(uint64_t i, const Why& why) {
+    if (n_ && (why_ != &why || first_ + n_ != i)) good();
+    if (!n_) first_ = i, why_ = &why;
+    n_++;
+  }
+  void good() {
+    if (n_ && lines_ >= kMaxLines) dropped_ += n_;
+    else if (n_ == 1) errors_.push_back(fmt::format("allp[{}] {}", first_, why_->one));
+    else if (n_) errors_.push_back(fmt::format("allp[{}] to allp[{}] ({} entries) {}", first_, first_ + n_ - 1, n_, why_->many));
+    lines_ += n_ ? 1 : 0;
+    n_ = 0;
+  }
+  void finish() {
+    good();
+    if (dropped_) errors_.push_back(fmt::format("and {} more allp entries that are not Ps", dropped_));
+  }
+
+ private:
+  std::vector<std::string>& errors_;
+  static constexpr int kMaxLines = 8;
+  uint64_t first_ = 0, n_ = 0, dropped_ = 0;
+  int lines_ = 0;
+  const Why* why_ = nullptr;
+};
+
 void readPs(Runtime& rt, SchedState* s, Goids& goid) {
   GoProgram& prog = rt.prog();
   Memory& mem = rt.mem();
@@ -96,10 +129,16 @@ void readPs(Runtime& rt, SchedState* s, Goids& goid) {
   auto runq = prog.offOpt(T, "runq"), runnext = prog.offOpt(T, "runnext");
   auto timers = prog.offOpt(T, {"timers.heap", "timers"});  // a slice: its len is word 1
   auto mId = prog.offOpt("runtime.m", "id");
+  // Entries that are not Ps, in runs of one kind: a damaged allp's length can say a hundred
+  // thousand, and the user needs one line per run, not one per entry.
+  static const BadRuns::Why kNil{"is nil or unreadable", "are nil or unreadable"},
+      kUnreadable{"points to unreadable memory", "point to unreadable memory"},
+      kNotP{"is not a P (its id is not its index)", "are not Ps (their ids are not their indexes)"};
+  BadRuns bad(s->errors);
   for (uint64_t i = 0; i < *len; i++) {
     auto pp = mem.u64(*ptr + 8 * i);
     if (!pp || !*pp) {
-      s->errors.push_back(fmt::format("allp[{}] is unreadable", i));
+      bad.add(i, kNil);
       continue;
     }
     PState p;
@@ -107,9 +146,15 @@ void readPs(Runtime& rt, SchedState* s, Goids& goid) {
     auto id = rt.readInt(*pp, T, {"id"});
     auto status = rt.readInt(*pp, T, {"status"});
     if (!id || !status) {
-      s->errors.push_back(fmt::format("P at {:#x} (allp[{}]) is unreadable", *pp, i));
+      bad.add(i, kUnreadable);
       continue;
     }
+    // procresize (runtime/proc.go) publishes allp[i] only after pp.init(i) set its id to i.
+    if (*id < 0 || static_cast<uint64_t>(*id) != i) {
+      bad.add(i, kNotP);
+      continue;
+    }
+    bad.good();
     p.id = static_cast<int32_t>(*id);
     p.status = static_cast<uint32_t>(*status);
     p.statusName = pStatusName(p.status);
@@ -137,6 +182,7 @@ void readPs(Runtime& rt, SchedState* s, Goids& goid) {
       if (auto n = mem.u64(*pp + *timers + 8)) p.timerslen = static_cast<int64_t>(*n);
     s->ps.push_back(std::move(p));
   }
+  bad.finish();
 }
 
 void readMs(Runtime& rt, SchedState* s, Goids& goid, const std::vector<ThreadInfo>& threads) {

@@ -28,6 +28,7 @@ namespace {
 
 using testing::coreDir;
 using testing::kVersions;
+using testing::OverlayTarget;
 
 // Corrupts reads of one address range (a goroutine's stack) to show that a bad structure
 // costs only that goroutine.
@@ -139,37 +140,6 @@ TEST_CASE("globals found without symbols are the ones the symbol table names", "
   if (mode == "gc") CHECK(mem.u32(found["runtime.memstats"].first + prog->off("runtime.mstats", "numgc")) >= 5);
 }
 
-namespace {
-
-// Overlays chosen words on a target's memory, whatever the target holds there (or not).
-class OverlayTarget : public Target {
- public:
-  explicit OverlayTarget(Target& t) : t_(t) {}
-  void set(uint64_t addr, uint64_t value) {
-    for (int i = 0; i < 8; i++) bytes_[addr + i] = static_cast<uint8_t>(value >> (8 * i));
-  }
-  bool readMemory(uint64_t a, void* b, size_t n) override {
-    auto it = bytes_.lower_bound(a);
-    bool touched = it != bytes_.end() && it->first < a + n;
-    if (!t_.readMemory(a, b, n)) {
-      if (!touched) return false;
-      std::memset(b, 0, n);
-    }
-    for (; it != bytes_.end() && it->first < a + n; ++it) static_cast<uint8_t*>(b)[it->first - a] = it->second;
-    return true;
-  }
-  std::vector<ThreadInfo> threads() override { return t_.threads(); }
-  std::optional<uint64_t> lookupSymbol(const std::string& n) override { return t_.lookupSymbol(n); }
-  std::string executablePath() override { return t_.executablePath(); }
-  uint64_t loadBias() override { return t_.loadBias(); }
-  uint64_t stopId() override { return 1; }
-
- private:
-  Target& t_;
-  std::map<uint64_t, uint8_t> bytes_;
-};
-
-}  // namespace
 
 TEST_CASE("what memory holds beside a global does not choose it", "[engine][stripped]") {
   auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));

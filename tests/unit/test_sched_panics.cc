@@ -6,10 +6,13 @@
 #include <catch2/generators/catch_generators_range.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "commands.h"
 #include "core_target.h"
+#include "memory.h"
+#include "goprogram.h"
 #include "unit_cores.h"
 
 using namespace goinspect;
@@ -17,6 +20,7 @@ using nlohmann::json;
 
 using testing::coreDir;
 using testing::kVersions;
+using testing::OverlayTarget;
 using testing::runJson;
 
 TEST_CASE("go panics names the unrecovered panic, its value and its goroutine", "[panics]") {
@@ -103,4 +107,37 @@ TEST_CASE("go sched and go threads agree with allm, allp and the goroutine that 
     }
     CHECK(ms.size() == sc["ms"].size());
   }
+}
+
+TEST_CASE("go sched shows only real Ps of a damaged allp, its errors one line per run", "[sched]") {
+  std::string d = coreDir("go1.26", "plain");
+  auto core = CoreTarget::open(d + "/waiters", d + "/core");
+  uint64_t allp = 0, array = 0, p0 = 0;
+  {
+    Memory mem(*core);
+    auto prog = GoProgram::load(*core, mem);
+    allp = *prog->global("runtime.allp");
+    array = *mem.u64(allp);
+    p0 = *mem.u64(array);
+  }
+  OverlayTarget t(*core);
+  // allp's length says 100,000 (bounds::kMaxPs, the most that is read), allp[1] points to P 0,
+  // and what lies past the real array is whatever memory holds there.
+  t.set(allp + 8, 100'000);
+  t.set(array + 8, p0);
+  Session s(t);
+  json sc = runJson(s, {"sched", "--json"});
+  std::set<int64_t> ids;
+  for (const auto& p : sc["ps"]) CHECK(ids.insert(p["id"].get<int64_t>()).second);
+  CHECK(!ids.contains(1));
+  std::vector<std::string> errors = sc["errors"];
+  INFO(sc["errors"].dump(1));
+  // waiters runs with GOMAXPROCS 2: allp[1] and the garbage after it are runs of errors, the
+  // first eight said, the rest counted.
+  CHECK(sc["ps"].size() == 1);
+  REQUIRE(errors.size() == 9);
+  CHECK(errors[0].starts_with("allp[1] to allp["));
+  CHECK(errors[0].ends_with("are not Ps (their ids are not their indexes)"));
+  CHECK(errors[8].starts_with("and "));
+  CHECK(errors[8].ends_with(" more allp entries that are not Ps"));
 }

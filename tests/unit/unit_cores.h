@@ -6,11 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "target.h"
 
 namespace goinspect::testing {
 
@@ -32,5 +35,33 @@ inline nlohmann::json runJson(Session& s, const std::vector<std::string>& args) 
   REQUIRE(r.ok);
   return nlohmann::json::parse(r.output);
 }
+
+// Overlays chosen words on a target's memory, whatever the target holds there (or not).
+class OverlayTarget : public Target {
+ public:
+  explicit OverlayTarget(Target& t) : t_(t) {}
+  void set(uint64_t addr, uint64_t value) {
+    for (int i = 0; i < 8; i++) bytes_[addr + i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+  bool readMemory(uint64_t a, void* b, size_t n) override {
+    auto it = bytes_.lower_bound(a);
+    bool touched = it != bytes_.end() && it->first < a + n;
+    if (!t_.readMemory(a, b, n)) {
+      if (!touched) return false;
+      std::memset(b, 0, n);
+    }
+    for (; it != bytes_.end() && it->first < a + n; ++it) static_cast<uint8_t*>(b)[it->first - a] = it->second;
+    return true;
+  }
+  std::vector<ThreadInfo> threads() override { return t_.threads(); }
+  std::optional<uint64_t> lookupSymbol(const std::string& n) override { return t_.lookupSymbol(n); }
+  std::string executablePath() override { return t_.executablePath(); }
+  uint64_t loadBias() override { return t_.loadBias(); }
+  uint64_t stopId() override { return 1; }
+
+ private:
+  Target& t_;
+  std::map<uint64_t, uint8_t> bytes_;
+};
 
 }  // namespace goinspect::testing
