@@ -42,8 +42,8 @@ struct Func {
 };
 
 // abi.PCDATA_* and abi.FUNCDATA_* (stable across 1.21..1.27).
-enum : uint32_t { kPcdataUnsafePoint = 0, kPcdataStackMapIndex = 1, kPcdataInlTreeIndex = 2 };
-enum : uint32_t { kFuncdataInlTree = 3, kFuncdataOpenCodedDeferInfo = 4 };
+enum : uint32_t { kPcdataUnsafePoint = 0, kPcdataStackMapIndex = 1, kPcdataInlTreeIndex = 2, kPcdataArgLiveIndex = 3 };
+enum : uint32_t { kFuncdataInlTree = 3, kFuncdataOpenCodedDeferInfo = 4, kFuncdataArgInfo = 5, kFuncdataArgLiveInfo = 6 };
 enum : uint8_t { kFuncFlagTopFrame = 1, kFuncFlagSPWrite = 2, kFuncFlagAsm = 4 };
 
 // A logical frame at one pc: the physical function, or a call inlined into it.

@@ -31,7 +31,7 @@ CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
   const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
   s.select(Session::Selection{v.g.goid, v.bt.frames.empty() ? 0 : defaultFrame(v)});
   if (p.has("--json"))
-    return deliver(p, dumpJson(goroutineJson(v, {FrameSelection::kAll, 0})), fmt::format("goroutine {}", v.g.goid));
+    return deliver(p, dumpJson(goroutineJson(v, {FrameSelection::kAll, 0}, traceArgsOf(s))), fmt::format("goroutine {}", v.g.goid));
   std::vector<std::vector<std::string>> rows;
   auto row = [&](std::string k, std::string val) { rows.push_back({std::move(k), std::move(val)}); };
   row("goroutine", std::to_string(v.g.goid));
@@ -51,7 +51,7 @@ CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
   if (v.createdBy)
     row("created by", fmt::format("{} at {}:{}{}", v.createdBy->function, v.createdBy->file, v.createdBy->line,
                                   v.createdBy->goid ? fmt::format(" in goroutine {}", v.createdBy->goid) : ""));
-  std::string out = table(rows, {false, false}) + "\n" + backtraceText(v);
+  std::string out = table(rows, {false, false}) + "\n" + backtraceText(v, traceArgsOf(s));
   return deliver(p, out, fmt::format("goroutine {}", v.g.goid));
 }
 

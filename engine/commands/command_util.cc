@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "session.h"
+#include "traceargs.h"
+
 namespace goinspect {
 
 FrameSelection parseFrames(const Parsed& p, FrameSelection def) {
@@ -80,18 +83,23 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
 
 // Valid JSON, greppable (one goroutine per line), and written goroutine by goroutine.
 CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
-                                    FrameSelection fs, const std::string& what) {
+                                    FrameSelection fs, const std::string& what, const FrameArgs& args) {
   Out out(p);
   out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", jsonText(snap.goVersion)));
   for (size_t i = 0; i < sel.size(); i++) {
     std::string line = i ? ",\n" : "\n";
-    appendGoroutineJson(line, *sel[i], fs);
+    appendGoroutineJson(line, *sel[i], fs, args);
     out.write(line);
   }
   out.write("\n]");
   if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(snap.errors)));
   out.write("}\n");
   return out.finish(what);
+}
+
+FrameArgs traceArgsOf(Session& s) {
+  Runtime& rt = s.runtime();
+  return [&rt](const Frame& f) { return traceArgs(rt.prog(), rt.mem(), f); };
 }
 
 }  // namespace goinspect

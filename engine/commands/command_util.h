@@ -80,7 +80,10 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs);
 // {"go_version": ..., "goroutines": [ one goroutine per line ]}, written goroutine by
 // goroutine (go goroutines --json, go bt --json).
 CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
-                                    FrameSelection fs, const std::string& what);
+                                    FrameSelection fs, const std::string& what, const FrameArgs& args = {});
+
+// Frames' arguments read from the session's target as the runtime's traceback prints them.
+FrameArgs traceArgsOf(Session& s);
 
 // The fatal error (cmd_stacks.cc) and the cause of death (cmd_defers.cc) as JSON, as go
 // stacks, go panics and go info show them.

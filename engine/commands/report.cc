@@ -62,7 +62,7 @@ void appendString(std::string& out, std::string_view s) {
 
 }  // namespace
 
-void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel) {
+void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel, const FrameArgs& args) {
   auto o = std::back_inserter(out);
   fmt::format_to(o, "{{\"id\": {}, \"gp\": \"{:#x}\", \"status\": ", v.g.goid, v.g.addr);
   appendString(out, v.status);
@@ -93,8 +93,13 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
     appendString(out, f->function);
     out += ", \"file\": ";
     appendString(out, f->file);
-    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"fp\": \"{:#x}\", \"inlined\": {}}}",
+    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"fp\": \"{:#x}\", \"inlined\": {}",
                    f->line, f->pc, f->sp, f->fp, f->inlined);
+    if (args) {
+      out += ", \"args\": ";
+      appendString(out, args(*f));
+    }
+    out += "}";
   }
   out += "], \"created_by\": ";
   if (v.createdBy) {
@@ -113,9 +118,9 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
   out += "}";
 }
 
-nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel) {
+nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel, const FrameArgs& args) {
   std::string s;
-  appendGoroutineJson(s, v, sel);
+  appendGoroutineJson(s, v, sel, args);
   return nlohmann::json::parse(s);
 }
 
@@ -163,7 +168,7 @@ std::string recursionShort(const Recursion& r) {
   return fmt::format("{} ×{}", s, r.repeats);
 }
 
-std::string backtraceText(const GoroutineView& v) {
+std::string backtraceText(const GoroutineView& v, const FrameArgs& args) {
   std::string out = fmt::format("goroutine {} [{}", v.g.goid, v.stateText());
   if (v.waitMinutes && *v.waitMinutes > 0) out += fmt::format(", {} minutes", *v.waitMinutes);
   if (v.lockedToThread) out += ", locked to thread";
@@ -176,7 +181,8 @@ std::string backtraceText(const GoroutineView& v) {
   // User code is marked '>' so it stands out among the runtime's frames.
   for (size_t n = 0; n < v.bt.frames.size(); n++) {
     const Frame& f = v.bt.frames[n];
-    out += fmt::format("#{:<3}{}{}{}\n", n, v.userFrame(n) ? '>' : ' ', f.function, f.inlined ? "(...)" : "()");
+    std::string a = args ? args(f) : f.inlined ? "..." : "";
+    out += fmt::format("#{:<3}{}{}({})\n", n, v.userFrame(n) ? '>' : ' ', f.function, a);
     out += fmt::format("       {}:{}", f.file, f.line);
     if (!f.inlined) {
       if (f.pc > f.entry) out += fmt::format(" +{:#x}", f.pc - f.entry);

@@ -1,8 +1,10 @@
 // Turning a Snapshot into what the user reads: aligned text, or JSON with stable field
-// names (addresses as "0x..." strings). Printing only; no target reads happen here.
+// names (addresses as "0x..." strings). Printing only; no target reads happen here, but for
+// the FrameArgs callers pass in.
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,10 @@ struct FrameSelection {
   size_t n = 0;
 };
 
+// A frame's arguments as the runtime prints them (traceargs.h), made when printed: the one
+// reader of the target this file calls. Empty: frames print "()" (or "(...)" inlined).
+using FrameArgs = std::function<std::string(const Frame&)>;
+
 std::string hex(uint64_t v);
 // JSON text of j (indented by `indent`, or on one line). Strings from the target are any
 // bytes: what is not UTF-8 becomes U+FFFD, as Go's encoding/json does, so the output is
@@ -28,8 +34,9 @@ std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection se
 // The goroutine object of the JSON contract, appended compactly to `out`. Written directly
 // (not through a json tree): `go goroutines --json --frames all` on 100k goroutines is
 // hundreds of MB of it, and building trees cost three times the unwinding itself.
-void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel);
-nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel);
+// With `args`, each frame carries "args": its argument text.
+void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel, const FrameArgs& args = {});
+nlohmann::json goroutineJson(const GoroutineView& v, FrameSelection sel, const FrameArgs& args = {});
 nlohmann::json frameJson(const Frame& f);
 
 // "main.worker at /src/app/main.go:12" (the file shortened only if `shortFile`).
@@ -46,6 +53,6 @@ std::string recursionText(const Recursion& r);
 std::string recursionShort(const Recursion& r);
 
 // The goroutine's traceback, the runtime's way: header, frames, "created by".
-std::string backtraceText(const GoroutineView& v);
+std::string backtraceText(const GoroutineView& v, const FrameArgs& args = {});
 
 }  // namespace goinspect

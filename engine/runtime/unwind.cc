@@ -29,7 +29,7 @@ void Unwinder::appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t f
   const uint64_t bias = prog_.bias();
   uint64_t symPc = (!trap && pc > fn->entry + bias) ? pc - 1 : pc;
   for (const LogicalFrame& lf : prog_.pcln().expand(*fn, symPc - bias))
-    out->push_back({lf.function, lf.file, lf.line, pc, sp, fp, fn->entry + bias, lf.inlined});
+    out->push_back({lf.function, lf.file, lf.line, pc, sp, fp, fn->entry + bias, lf.inlined, symPc == pc});
 }
 
 std::vector<Frame> Unwinder::threadFrames(const ThreadContext& t) {

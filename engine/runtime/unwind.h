@@ -33,6 +33,7 @@ struct Frame {
   uint64_t fp = 0;      // the caller's sp (what the runtime prints as fp=)
   uint64_t entry = 0;   // entry of the physical function
   bool inlined = false;
+  bool trap = false;    // pc is not a return address (symPC is pc itself): after sigpanic etc.
 };
 
 struct CreatedBy {

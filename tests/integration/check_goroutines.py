@@ -418,9 +418,9 @@ def fake_plugin_json(dump: crashdump.Dump, go_version: str, crashing_extra: bool
             frames[src.elision.index:src.elision.index] = [filler] * src.elision.count
         if crashing is not None and g.id == crashing.id and crashing_extra:
             frames = [{"function": "runtime.raise", "file": "/fake/sys.s", "line": 1,
-                       "pc": "0x1", "sp": "0x1", "inlined": False},
+                       "pc": "0x1", "sp": "0x1", "inlined": False, "args": "0x6"},
                       {"function": "runtime.fatalpanic", "file": "/fake/panic.go", "line": 2,
-                       "pc": "0x2", "sp": "0x2", "inlined": False}] + frames
+                       "pc": "0x2", "sp": "0x2", "inlined": False, "args": "0x6"}] + frames
         status, reason = status_from_state(g)
         cb = None
         if g.created_by:
@@ -442,7 +442,8 @@ def fake_plugin_json(dump: crashdump.Dump, go_version: str, crashing_extra: bool
 def frame_json(f: crashdump.Frame) -> dict:
     return {"function": f.function, "file": f.file, "line": f.line,
             "pc": hex(f.pc) if f.pc is not None else "0x0",
-            "sp": hex(f.sp) if f.sp is not None else "0x0", "inlined": f.inlined}
+            "sp": hex(f.sp) if f.sp is not None else "0x0", "inlined": f.inlined,
+            "args": f.args}
 
 
 _STATUS_WORDS = {"idle", "runnable", "running", "syscall", "waiting", "dead", "copystack",
@@ -520,6 +521,9 @@ def compare_frame(diffs: Diffs, goid, idx: int, d: crashdump.Frame, p: dict, min
         diffs.add(goid, f"{pre} line", d.line, p.get("line"))
     if bool(p.get("inlined")) != d.inlined:
         diffs.add(goid, f"{pre} inlined", d.inlined, bool(p.get("inlined")))
+    # The arguments as printArgs prints them (FUNCDATA_ArgInfo words, '?' where not live).
+    if p.get("args") != d.args:
+        diffs.add(goid, f"{pre} args", d.args, p.get("args"))
     if not d.inlined and d.pc is not None and _hex(p.get("pc")) != d.pc:
         diffs.add(goid, f"{pre} pc", _fmt_hex(d.pc), p.get("pc"))
     if not d.inlined and d.sp is not None and _hex(p.get("sp")) != d.sp:

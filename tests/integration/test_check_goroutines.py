@@ -86,6 +86,7 @@ class Compare(unittest.TestCase):
         pg["frames"][1]["line"] += 1
         pg["frames"][2]["file"] = "/elsewhere.go"
         pg["frames"][3]["sp"] = "0x10"
+        pg["frames"][4]["args"] = "0x1"
         pg["wait_reason"] = "chan send"
         pg["locked_to_thread"] = True
         pg["gp"] = "0x1"
@@ -97,11 +98,12 @@ class Compare(unittest.TestCase):
             f"goroutine {g.id}: frame 1 (runtime.chanrecv) line: dump",
             f"goroutine {g.id}: frame 2 (runtime.chanrecv1) file: dump",
             f"goroutine {g.id}: frame 3 (main.unbufferedRecv) sp",
+            f"goroutine {g.id}: frame 4 (main.main.gowrap2) args: dump '', plugin '0x1'",
             f"goroutine {g.id}: state: dump 'chan receive', plugin 'chan send",
             f"goroutine {g.id}: locked to thread: dump False, plugin True",
             f"goroutine {g.id}: gp:", f"goroutine {g.id}: m: dump None, plugin 7",
             f"goroutine {g.id}: created_by line", f"goroutine {g.id}: created_by goroutine"])
-        self.assertEqual(len(diffs.items), 10)
+        self.assertEqual(len(diffs.items), 11)
 
     def test_inlined_flag(self):
         d = load(27, "parked.crash")

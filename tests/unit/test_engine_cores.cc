@@ -359,7 +359,7 @@ TEST_CASE("go goroutines --json follows the documented contract", "[engine][comm
     CHECK(g["gp"].get<std::string>().starts_with("0x"));
     for (const char* k : {"lo", "hi", "sp", "used_bytes", "size_bytes"}) CHECK(g["stack"].contains(k));
     for (const auto& f : g["frames"])
-      for (const char* k : {"function", "file", "line", "pc", "sp", "inlined"}) CHECK(f.contains(k));
+      for (const char* k : {"function", "file", "line", "pc", "sp", "inlined", "args"}) CHECK(f.contains(k));
   }
   // Without --frames: the first user frame only.
   auto j1 = nlohmann::json::parse(runCommand(s, {"goroutines", "--json"}).output);
@@ -369,6 +369,53 @@ TEST_CASE("go goroutines --json follows the documented contract", "[engine][comm
   size_t sum = 0;
   for (const auto& grp : jg["groups"]) sum += grp["count"].get<size_t>();
   CHECK(sum == j["goroutines"].size());
+}
+
+// Each goroutine's frames' argument texts in a GOTRACEBACK=crash dump, by goroutine id: the
+// text between a frame line's last '(' and its final ')' ("0x0?, {0x1, 0x2}", "...").
+std::map<int64_t, std::vector<std::string>> dumpArgs(const std::string& path) {
+  std::map<int64_t, std::vector<std::string>> out;
+  std::ifstream in(path);
+  int64_t id = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("goroutine ")) {
+      id = std::stoll(line.substr(10));
+      out[id];
+    } else if (line.empty() || line[0] == '\t' || line.starts_with("created by ") || !line.ends_with(")")) {
+      if (line.empty()) id = 0;
+    } else if (id) {
+      out[id].push_back(line.substr(line.rfind('(') + 1, line.size() - line.rfind('(') - 2));
+    }
+  }
+  return out;
+}
+
+TEST_CASE("go bt prints every frame's arguments as the runtime's own dump does", "[engine][commands]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  auto mode = GENERATE(as<std::string>{}, "plain", "stripped", "pie");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  auto j = nlohmann::json::parse(runCommand(s, {"bt", "all", "--json"}).output);
+  auto dump = dumpArgs(d + "/dump.txt");
+  REQUIRE(dump.size() >= 8);
+  size_t frames = 0;
+  for (const auto& g : j["goroutines"]) {
+    auto it = dump.find(g["id"].get<int64_t>());
+    REQUIRE(it != dump.end());
+    const auto& want = it->second;
+    const auto& fr = g["frames"];
+    // The crashing goroutine: the runtime printed it from inside the panic, so its innermost
+    // frames (raise, dieFromSignal, ...) are ours alone; the rest are the same frames.
+    REQUIRE(fr.size() >= want.size());
+    for (size_t k = 0; k < want.size(); k++) {
+      CAPTURE(g["id"], k, fr[fr.size() - want.size() + k]["function"]);
+      CHECK(fr[fr.size() - want.size() + k]["args"] == want[k]);
+      frames++;
+    }
+  }
+  CHECK(frames >= 30);
 }
 
 TEST_CASE("a built-in layout table that does not fit the binary is refused, not used", "[engine][stripped]") {
