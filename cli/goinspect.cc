@@ -2,6 +2,7 @@
 //
 //   goinspect EXE CORE goroutines --group-by stack
 //   goinspect EXE CORE bt 1
+//   goinspect --symbols EXE.debug EXE CORE locals --frame all   (a separate debug file)
 //   goinspect help [COMMAND]
 #include <cstdio>
 #include <filesystem>
@@ -17,7 +18,10 @@ namespace {
 constexpr size_t kHelpWidth = 79;
 
 int usage() {
-  std::fprintf(stderr, "usage: goinspect EXE CORE COMMAND [OPTIONS]\n       goinspect help [COMMAND]\ncommands:\n");
+  std::fprintf(stderr,
+               "usage: goinspect [--symbols DEBUGFILE] EXE CORE COMMAND [OPTIONS]\n       goinspect help [COMMAND]\n"
+               "--symbols: the executable's separate debug file (found by itself by build ID or\n"
+               "           .gnu_debuglink under /usr/lib/debug and beside EXE)\ncommands:\n");
   for (const auto& c : goinspect::commandTable())
     std::fprintf(stderr, "  %-11s %s\n", c.name.c_str(), c.summary.c_str());
   return 2;
@@ -47,9 +51,16 @@ std::string absolutePath(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "help") return argc == 3 ? help(argv[2]) : usage();
+  std::string symbols;
+  if (argc >= 3 && std::string(argv[1]) == "--symbols") {
+    symbols = absolutePath(argv[2]);
+    argc -= 2;
+    argv += 2;
+  }
   if (argc < 4) return usage();
   try {
     auto target = goinspect::CoreTarget::open(absolutePath(argv[1]), argv[2]);
+    target->setSymbolFile(symbols);
     goinspect::Session session(*target);
     std::vector<std::string> args(argv + 3, argv + argc);
     goinspect::CommandResult r = goinspect::runCommand(session, args);

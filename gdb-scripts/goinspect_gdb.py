@@ -268,6 +268,26 @@ class GdbTarget:
         except Exception:
             return ""
 
+    def symbol_file(self):
+        """The separate debug file GDB reads the executable's DWARF from (found by build ID
+        or debuglink, or given with symbol-file/add-symbol-file), or ""."""
+        try:
+            exe = self.executable_path()
+            for o in self.inferior.progspace.objfiles():
+                owner = getattr(o, "owner", None)
+                if owner is not None and owner.filename == exe and o.filename != exe:
+                    return o.filename
+        except Exception:
+            pass
+        return ""
+
+    def debug_directories(self):
+        """GDB's debug-file-directory (colon-separated), /usr/lib/debug by default."""
+        try:
+            return [d for d in str(gdb.parameter("debug-file-directory")).split(":") if d]
+        except Exception:
+            return ["/usr/lib/debug"]
+
     def load_bias(self):
         if self._bias is not None:
             return self._bias

@@ -23,6 +23,19 @@
 
 namespace {
 
+// A Python str as a std::string, "" for anything else; takes the reference.
+std::string stringOf(PyObject* r) {
+  std::string s;
+  if (r && PyUnicode_Check(r)) {
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(r, &n);
+    if (p) s.assign(p, static_cast<size_t>(n));
+    else PyErr_Clear();
+  }
+  Py_XDECREF(r);
+  return s;
+}
+
 // A new reference or nullptr; on failure the Python error is cleared.
 PyObject* callMethod(PyObject* obj, const char* name, PyObject* args) {
   PyObject* fn = PyObject_GetAttrString(obj, name);
@@ -131,17 +144,22 @@ class PyTarget : public goinspect::Target {
     return v;
   }
 
-  std::string executablePath() override {
-    PyObject* r = callMethod(obj_, "executable_path", nullptr);
-    std::string s;
-    if (r && PyUnicode_Check(r)) {
-      Py_ssize_t n = 0;
-      const char* p = PyUnicode_AsUTF8AndSize(r, &n);
-      if (p) s.assign(p, static_cast<size_t>(n));
-      else PyErr_Clear();
-    }
+  std::string executablePath() override { return stringOf(callMethod(obj_, "executable_path", nullptr)); }
+  std::string symbolFile() override { return stringOf(callMethod(obj_, "symbol_file", nullptr)); }
+
+  std::vector<std::string> debugDirectories() override {
+    PyObject* r = callMethod(obj_, "debug_directories", nullptr);
+    std::vector<std::string> dirs;
+    if (r && PyList_Check(r))
+      for (Py_ssize_t i = 0; i < PyList_Size(r); i++) {
+        PyObject* item = PyList_GetItem(r, i);  // borrowed
+        Py_XINCREF(item);
+        std::string d = stringOf(item);
+        if (!d.empty()) dirs.push_back(d);
+      }
     Py_XDECREF(r);
-    return s;
+    if (!r) dirs.push_back("/usr/lib/debug");
+    return dirs;
   }
 
   uint64_t loadBias() override { return u64Method("load_bias").value_or(0); }

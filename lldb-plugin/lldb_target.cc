@@ -73,6 +73,38 @@ std::string LldbTarget::executablePath() {
   return n ? std::string(buf, n) : std::string();
 }
 
+namespace {
+
+std::string pathOf(const lldb::SBFileSpec& fs) {
+  if (!fs.IsValid()) return "";
+  char buf[4096];
+  uint32_t n = fs.GetPath(buf, sizeof buf);
+  return n ? std::string(buf, n) : std::string();
+}
+
+}  // namespace
+
+// The symbol file LLDB reads the executable's debug info from: the one `target symbols add`
+// gave, or the separate debug file LLDB found itself (the executable itself when it has its
+// own; the engine then ignores it).
+std::string LldbTarget::symbolFile() {
+  lldb::SBModule m = target_.FindModule(target_.GetExecutable());
+  return m.IsValid() ? pathOf(m.GetSymbolFileSpec()) : "";
+}
+
+// target.debug-file-search-paths, then /usr/lib/debug (LLDB's own default).
+std::vector<std::string> LldbTarget::debugDirectories() {
+  std::vector<std::string> dirs;
+  lldb::SBStructuredData paths = target_.GetDebugger().GetSetting("target.debug-file-search-paths");
+  for (size_t i = 0; paths.IsValid() && i < paths.GetSize(); i++) {
+    char buf[4096];
+    size_t n = paths.GetItemAtIndex(i).GetStringValue(buf, sizeof buf);
+    if (n) dirs.emplace_back(buf, std::min(n, sizeof buf - 1));
+  }
+  dirs.push_back("/usr/lib/debug");
+  return dirs;
+}
+
 uint64_t LldbTarget::loadBias() {
   lldb::SBFileSpec exe = target_.GetExecutable();
   lldb::SBModule m = target_.FindModule(exe);

@@ -16,6 +16,8 @@ class LldbTarget : public Target {
   std::vector<ThreadInfo> threads() override;
   std::optional<uint64_t> lookupSymbol(const std::string& name) override;
   std::string executablePath() override;
+  std::string symbolFile() override;
+  std::vector<std::string> debugDirectories() override;
   uint64_t loadBias() override;
   uint64_t stopId() override;
   std::optional<int64_t> monotonicNow() override;

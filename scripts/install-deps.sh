@@ -45,7 +45,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ]; then
 fi
 
 base_pkgs=(build-essential cmake pkg-config gdb python3-dev libdw-dev libelf-dev libfmt-dev
-           nlohmann-json3-dev)
+           nlohmann-json3-dev zlib1g-dev)
 # The sanitizer and fuzzing build (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
 base_pkgs+=(clang-14 libclang-rt-14-dev)
 # check_nowrite.py's syscall audit: every call a debugger makes that could change the target.

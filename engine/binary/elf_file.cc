@@ -13,7 +13,7 @@
 
 namespace goinspect {
 
-std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) {
+std::unique_ptr<ElfFile> ElfFile::open(const std::string& path, const DebugSearch& debug) {
   std::unique_ptr<ElfFile> f(new ElfFile());
   f->path_ = path;
   f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -69,6 +69,11 @@ std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) {
   }
   // dwarf_begin_elf fails quietly (nullptr) when there is no DWARF: stripped binaries.
   f->dwarf_ = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);
+  if (!f->dwarf_) {
+    DebugFileResult d = findDebugFile(*f, debug);
+    if (d.path) f->debug_ = open(*d.path, DebugSearch::none());
+    else f->debugLooked_ = d.looked;
+  }
   return f;
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "debug_file.h"
 #include "errors.h"
 
 namespace goinspect {
@@ -32,8 +33,9 @@ struct ElfSection {
 
 class ElfFile {
  public:
-  // Throws Error("<path>: not an ELF file") and the like.
-  static std::unique_ptr<ElfFile> open(const std::string& path);
+  // Throws Error("<path>: not an ELF file") and the like. A file without DWARF of its own
+  // takes it from its separate debug file (debug_file.h), searched as `debug` says.
+  static std::unique_ptr<ElfFile> open(const std::string& path, const DebugSearch& debug = {});
   ~ElfFile();
 
   const std::string& path() const { return path_; }
@@ -51,9 +53,14 @@ class ElfFile {
   // range is not wholly inside one such section.
   std::span<const uint8_t> bytesAt(uint64_t addr, uint64_t size) const;
 
-  // The libdw handle for DWARF, or nullptr when the file has no .debug_info.
-  // (Type erased so that users of this header need not include elfutils headers.)
-  void* dwarf() const { return dwarf_; }
+  // The libdw handle for DWARF (the file's own, or its separate debug file's), or nullptr
+  // when there is none. (Type erased so that users of this header need not include
+  // elfutils headers.)
+  void* dwarf() const { return dwarf_ ? dwarf_ : debug_ ? debug_->dwarf_ : nullptr; }
+  // The separate debug file the DWARF came from ("" when the file's own or none), and
+  // without DWARF, where it was looked for.
+  const std::string& debugFile() const { return debug_ ? debug_->path_ : noDebug_; }
+  const std::string& debugLooked() const { return debugLooked_; }
 
  private:
   ElfFile() = default;
@@ -63,6 +70,9 @@ class ElfFile {
   size_t mapSize_ = 0;
   void* elf_ = nullptr;    // Elf*
   void* dwarf_ = nullptr;  // Dwarf*
+  std::unique_ptr<ElfFile> debug_;  // the separate debug file, when dwarf_ is nullptr
+  std::string debugLooked_;
+  static inline const std::string noDebug_;
   uint16_t type_ = 0, machine_ = 0;
   std::vector<ElfSection> sections_;
   // addr, size; the names point into libelf's string table, alive until elf_end (a binary

@@ -16,16 +16,16 @@ namespace {
 constexpr uint16_t kEmX86_64 = 62;
 }
 
-std::shared_ptr<const ElfFile> ExecutableCache::elf(const std::string& path) {
+std::shared_ptr<const ElfFile> ExecutableCache::elf(const std::string& path, const DebugSearch& debug) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return ElfFile::open(path);  // throws the reason
-  auto& [size, mtime, file] = elfs_[path];
+  if (::stat(path.c_str(), &st) != 0) return ElfFile::open(path, debug);  // throws the reason
+  auto& [size, mtime, file] = elfs_[{path, debug}];
   int64_t m = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   if (!file || size != static_cast<int64_t>(st.st_size) || mtime != m) {
     // What was made from the old file goes first (a GoProgram still using it keeps its own).
     layouts_.clear();
     pclns_.clear();
-    file = ElfFile::open(path);
+    file = ElfFile::open(path, debug);
     size = static_cast<int64_t>(st.st_size);
     mtime = m;
   }
@@ -92,7 +92,8 @@ std::unique_ptr<GoProgram> GoProgram::load(Target& target, Memory& mem, Executab
   p->target_ = &target;
   std::string exe = target.executablePath();
   if (exe.empty()) throw Error("the target has no executable: create the target with its executable");
-  p->elf_ = cache ? cache->elf(exe) : ElfFile::open(exe);
+  DebugSearch debug{.file = target.symbolFile(), .dirs = target.debugDirectories()};
+  p->elf_ = cache ? cache->elf(exe, debug) : ElfFile::open(exe, debug);
   const ElfSection* pcln = p->pclntabSection();
   if (!pcln || pcln->data.empty())
     throw Error(exe + ": not a Go program (no pclntab section)");

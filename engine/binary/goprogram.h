@@ -44,7 +44,7 @@ struct FuncIDs {
 class ExecutableCache {
  public:
   // The file at `path`, opened once while its size and modification time stay the same.
-  std::shared_ptr<const ElfFile> elf(const std::string& path);
+  std::shared_ptr<const ElfFile> elf(const std::string& path, const DebugSearch& debug = {});
   // Layouts::load(elf, goVersion), or Layouts::fromTable(goVersion) if `table`.
   std::shared_ptr<const Layouts> layouts(const ElfFile& elf, const std::string& goVersion, bool table);
   // The pclntab in `data` for text at `textLink` and funcdata at `gofunc` (0: unknown).
@@ -52,7 +52,7 @@ class ExecutableCache {
                                       uint64_t gofunc);
 
  private:
-  std::map<std::string, std::tuple<int64_t, int64_t, std::shared_ptr<const ElfFile>>> elfs_;  // size, mtime
+  std::map<std::pair<std::string, DebugSearch>, std::tuple<int64_t, int64_t, std::shared_ptr<const ElfFile>>> elfs_;  // size, mtime
   std::map<std::tuple<const ElfFile*, std::string, bool>, std::shared_ptr<const Layouts>> layouts_;
   std::map<std::tuple<const ElfFile*, const uint8_t*, uint64_t, uint64_t>, std::shared_ptr<const PcLnTab>> pclns_;
 };

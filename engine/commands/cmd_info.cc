@@ -41,6 +41,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
               {"goos", prog.goos()},
               {"goarch", prog.goarch()},
               {"executable", prog.elf().path()},
+              {"debug_file", prog.elf().debugFile().empty() ? json(nullptr) : json(prog.elf().debugFile())},
               {"layouts", prog.layouts().source()},
               {"gomaxprocs", gomax ? json(*gomax) : json(nullptr)},
               {"goroutines", snap.goroutines.size()},
@@ -57,6 +58,8 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
   std::vector<std::vector<std::string>> rows = {
       {"Go version", fmt::format("{} ({}/{})", snap.goVersion.empty() ? "unknown" : snap.goVersion, prog.goos(), prog.goarch())},
       {"executable", prog.elf().path()},
+      {"DWARF", prog.elf().dwarf() ? prog.elf().debugFile().empty() ? "in the executable" : "from " + prog.elf().debugFile()
+                                   : "none: " + prog.elf().debugLooked()},
       {"layouts from", prog.layouts().source()},
       {"GOMAXPROCS", gomax && *gomax > 0 ? std::to_string(*gomax)
                      : gomax ? "not set yet (the runtime has not started)" : "unknown"},

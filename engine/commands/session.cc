@@ -60,7 +60,7 @@ ValueReader& Session::values() {
     types_ = GoTypes::create(prog.elf().dwarf());
     if (!types_)
       throw Error(fmt::format("{} has no DWARF (a stripped binary?): the types and variables of Go values "
-                              "come from it", prog.elf().path()));
+                              "come from it; {}", prog.elf().path(), prog.elf().debugLooked()));
     typeNames_ = std::make_unique<TypeNames>(prog, mem_);
     values_ = std::make_unique<ValueReader>(*types_, prog, mem_, *typeNames_);
   }

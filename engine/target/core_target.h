@@ -25,6 +25,9 @@ class CoreTarget : public Target {
   std::vector<ThreadInfo> threads() override { return threads_; }
   std::optional<uint64_t> lookupSymbol(const std::string&) override { return std::nullopt; }
   std::string executablePath() override { return exe_; }
+  // The executable's separate debug file, as the CLI's --symbols names it.
+  void setSymbolFile(std::string path) { symbolFile_ = std::move(path); }
+  std::string symbolFile() override { return symbolFile_; }
   uint64_t loadBias() override { return bias_; }
   uint64_t stopId() override { return 1; }
 
@@ -33,7 +36,7 @@ class CoreTarget : public Target {
   struct Segment {
     uint64_t vaddr, filesz, memsz, offset;
   };
-  std::string exe_;
+  std::string exe_, symbolFile_;
   int fd_ = -1;
   const uint8_t* map_ = nullptr;
   size_t size_ = 0;

@@ -51,6 +51,11 @@ class Target {
   // The main executable's path on this machine.
   virtual std::string executablePath() = 0;
 
+  // Where the executable's DWARF may be when it has none of its own: the symbol file the
+  // user gave the debugger ("" if none), and the debugger's global debug directories.
+  virtual std::string symbolFile() { return {}; }
+  virtual std::vector<std::string> debugDirectories() { return {"/usr/lib/debug"}; }
+
   // Runtime address minus link-time address of the executable (non-zero for PIE).
   virtual uint64_t loadBias() = 0;
 

@@ -17,6 +17,10 @@ three front ends) and stripped, kinds:
               success, output and error);
   core-gdb    gdb -batch with build/gdb-scripts/go-gdb.py, every command in one session
               (a driver script runs them with gdb.execute(..., to_string=True));
+  debuglink-FE, build-id-FE  (plain only) the DWARF moved to a separate debug file, found
+              by .gnu_debuglink, or by GNU build ID under a debug directory given to the
+              debugger (the CLI: --symbols; build-id only where the toolchain writes a GNU
+              build ID, 1.24 on); every VALUE line as in core-FE;
   live-lldb   (plain only) `printers hang`: LLDB attaches, prints every VALUE, detaches; the
               process must still run;
   no-dwarf    (stripped: no DWARF, so no types) `go print main.strvar` must fail with one
@@ -48,10 +52,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_goroutines as cg  # noqa: E402
@@ -316,7 +322,8 @@ def run_lldb(plugin: str, setup: List[str], cmds: List[str], after: List[str], w
     return _session(argv, cfg, work, tag)
 
 
-def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: str = "gdb") -> dict:
+def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: str = "gdb",
+            pre: Sequence[str] = ()) -> dict:
     driver = os.path.join(work, "values_gdb_driver.py")
     with open(driver, "w") as f:
         f.write(GDB_DRIVER)
@@ -324,15 +331,24 @@ def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: s
             "-iex", "set auto-load python-scripts off",
             "-ex", "set pagination off", "-ex", "set width 0", "-ex", "set height 0",
             "-ex", "set confirm off", "-ex", f"source {script}",
+            *[a for c in pre for a in ("-ex", c)],
             "-ex", f"file {exe}", "-ex", f"core-file {core}", "-ex", f"source {driver}"]
     return _session(argv, {"commands": cmds}, work, tag)
 
 
-def run_cli(cli: str, exe: str, core: str, arg_lists: List[List[str]], work: str) -> List:
+def has_gnu_build_id(exe: str) -> bool:
+    if not os.path.exists(exe):
+        return False
+    out = subprocess.run(["readelf", "-n", exe], capture_output=True, text=True).stdout
+    return "Build ID:" in out
+
+
+def run_cli(cli: str, exe: str, core: str, arg_lists: List[List[str]], work: str,
+            pre: Sequence[str] = ()) -> List:
     results = []
     with open(os.path.join(work, "cli.log"), "w") as log:
         for args in arg_lists:
-            argv = [cli, exe, core, "print"] + args
+            argv = [cli, *pre, exe, core, "print"] + args
             rc, out, err = cg.run_bounded(argv, T_CLI, cwd=work)
             o, e = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
             log.write(f"$ {' '.join(argv)}\nexit: {rc}\n{o}{e}\n")
@@ -415,16 +431,19 @@ class Runner(cg.Runner):
         except ValueError as e:
             raise CaseError(f"fixture truth: {e}")
 
-    def front_end(self, fe: str, exe: str, core: str, truth: Truth, work: str) -> Diffs:
-        cmds = commands(truth)
+    def front_end(self, fe: str, exe: str, core: str, truth: Truth, work: str,
+                  values_only: bool = False, pre: Sequence[str] = ()) -> Diffs:
+        """pre: the front end's own words or commands before the target is made."""
+        cmds = commands(truth, values_only=values_only)
         if fe == "cli":
-            results = run_cli(self.cli, exe, core, [a for _, _, a in cmds], work)
+            results = run_cli(self.cli, exe, core, [a for _, _, a in cmds], work, pre=pre)
         elif fe == "lldb":
-            res = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
+            res = run_lldb(self.plugin, [*pre, f'target create "{exe}" --core "{core}"'],
                            [debugger_command(a) for _, _, a in cmds], [], work)
             results = res["results"]
         else:
-            res = run_gdb(self.script, exe, core, [debugger_command(a) for _, _, a in cmds], work)
+            res = run_gdb(self.script, exe, core, [debugger_command(a) for _, _, a in cmds], work,
+                          pre=pre)
             results = res["results"]
         write_report(os.path.join(work, f"{fe}-report.txt"), cmds, results, truth)
         return compare(truth, cmds, results, fe)
@@ -468,6 +487,37 @@ class Runner(cg.Runner):
             counts.append(f"{fe} {shown} shown, {hidden} not")
         d.note("locals of main.holdLocals: " + "; ".join(counts))
         return d
+
+    def case_debug_file(self, how: str, fe: str, exe: str, core: str, truth: Truth,
+                        work: str) -> Diffs:
+        """The plain build's DWARF moved to a separate file (objcopy --only-keep-debug, then
+        --strip-debug: the code, symbols and build IDs stay, so the plain core still fits),
+        found by .gnu_debuglink beside the executable, or by GNU build ID under a debug
+        directory the debugger is told of (the CLI has no such setting: --symbols names it).
+        Every VALUE line must print as with the DWARF in the executable."""
+        stripped = os.path.join(work, "printers")
+        debug = os.path.join(work, "printers.debug")
+        subprocess.run(["objcopy", "--only-keep-debug", exe, debug], check=True)
+        strip = ["objcopy", "--strip-debug"]
+        if how == "debuglink":
+            strip.append(f"--add-gnu-debuglink={debug}")
+        subprocess.run(strip + [exe, stripped], check=True, cwd=work)
+        pre: List[str] = []
+        if how == "build-id":
+            note = subprocess.run(["readelf", "-n", stripped], check=True, capture_output=True,
+                                  text=True).stdout
+            m = re.search(r"Build ID: ([0-9a-f]+)", note)
+            if not m:
+                raise CaseError("the fixture has no GNU build ID")
+            bid = m.group(1)
+            dirs = os.path.join(work, "debugroot")
+            os.makedirs(os.path.join(dirs, ".build-id", bid[:2]))
+            os.rename(debug, os.path.join(dirs, ".build-id", bid[:2], bid[2:] + ".debug"))
+            debug = os.path.join(dirs, ".build-id", bid[:2], bid[2:] + ".debug")
+            pre = {"cli": ["--symbols", debug],
+                   "lldb": [f"settings set target.debug-file-search-paths {dirs}"],
+                   "gdb": [f"set debug-file-directory {dirs}"]}[fe]
+        return self.front_end(fe, stripped, core, truth, work, values_only=True, pre=pre)
 
     def case_no_dwarf(self, exe: str, work: str) -> Diffs:
         _, _, core = crash_with_truth(exe, work)
@@ -523,16 +573,27 @@ class Runner(cg.Runner):
                     self.guarded(f"{base}/locals", FIXTURE, exe, locals_body)
                 for fe in self.args.front_ends:
                     name = f"{base}/core-{fe}"
-                    if not selected(name):
-                        continue
+                    if selected(name):
+                        def body(work, fe=fe):
+                            core, truth, stdout = core_and_truth()
+                            with open(os.path.join(work, "truth.txt"), "w") as f:
+                                f.write(stdout)
+                            return self.front_end(fe, exe, core, truth, work)
 
-                    def body(work, fe=fe):
-                        core, truth, stdout = core_and_truth()
-                        with open(os.path.join(work, "truth.txt"), "w") as f:
-                            f.write(stdout)
-                        return self.front_end(fe, exe, core, truth, work)
+                        self.guarded(name, FIXTURE, exe, body)
+                    # Go writes a GNU build ID from 1.24 on; before, a binary has none to be
+                    # found by (Debian builds them with -B gobuildid), so no such case.
+                    hows = ["debuglink"] + (["build-id"] if has_gnu_build_id(exe) else [])
+                    for how in hows if mode == "plain" else ():
+                        name = f"{base}/{how}-{fe}"
+                        if not selected(name):
+                            continue
 
-                    self.guarded(name, FIXTURE, exe, body)
+                        def split_body(work, fe=fe, how=how):
+                            core, truth, _ = core_and_truth()
+                            return self.case_debug_file(how, fe, exe, core, truth, work)
+
+                        self.guarded(name, FIXTURE, exe, split_body)
             finally:
                 shutil.rmtree(shared, ignore_errors=True)
             if mode == "plain" and "lldb" in self.args.front_ends and selected(f"{base}/live-lldb"):
