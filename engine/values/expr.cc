@@ -200,6 +200,12 @@ class Parser {
       b.text = name;
       return b;
     }
+    if (name == "string") {  // string(b) of a []byte
+      expect('(');
+      Operand x = unary();
+      expect(')');
+      return convert(lookupType("string"), x, fmt::format("string({})", x.text));
+    }
     if (name == "len" || name == "cap") {
       expect('(');
       Operand x = unary();
@@ -522,6 +528,20 @@ class Parser {
       if (x.integer) p.pointer = static_cast<uint64_t>(*x.integer);
       else p.pointer = pointerValue(x);
       return p;
+    }
+    if (t.kind == GoKind::String && x.string) {
+      Operand s = x;
+      s.text = text;
+      return s;
+    }
+    if (t.kind == GoKind::String) {
+      // string(b): a []byte's header begins with the {ptr, len} of a string header, and the
+      // string holds the same bytes (runtime/string.go, slicebytetostring copies them).
+      const GoType& from = type(x);
+      if (from.kind != GoKind::Slice || T_.type(from.elem).kind != GoKind::Uint8)
+        fail(fmt::format("cannot convert {} (type {}) to string: only a []byte converts", x.text, from.name));
+      requireAddr(x);
+      return place(to, *x.addr, text);
     }
     if (x.addr && T_.type(x.type).size == t.size) return place(to, *x.addr, text);
     fail(fmt::format("cannot convert {} to {}", x.text, t.name));
