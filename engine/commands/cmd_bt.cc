@@ -3,6 +3,10 @@
 
 #include "command_list.h"
 #include "command_util.h"
+#include "format.h"
+#include "frame_scope.h"
+#include "session.h"
+#include "value.h"
 
 namespace goinspect {
 
@@ -17,8 +21,34 @@ const Usage kBtUsage = {
     "syscallsp/syscallpc, running ones from their thread's registers (across signal handlers and "
     "system-stack switches). Works on stripped binaries: only pclntab is needed.",
     {{"--frames", "N", "at most N frames per goroutine (default: all)"},
+     {"--values", "",
+      "arguments named and typed from DWARF, in Go syntax, shallow (name=value; 'go args' shows "
+      "them whole), in place of the runtime's words; text only"},
      jsonOption("the same goroutine objects as 'go goroutines --json'"),
      outputOption()}};
+
+namespace {
+
+// A frame's arguments from DWARF: "o=(*main.Order)(0xc000012345), depth=4", each shallow;
+// one that is not known at the frame's pc says so, with why.
+FrameArgs namedArgsOf(Session& s, const GoroutineView& g) {
+  return [&s, &g](const Frame& f) -> std::string {
+    const auto& frames = g.bt.frames;
+    if (frames.empty() || &f < frames.data() || &f >= frames.data() + frames.size()) return "?";
+    ScopeFrame sf = scopeFrame(s, g, static_cast<size_t>(&f - frames.data()));
+    if (sf.function.empty()) return "<no DWARF scope for this pc>";
+    static const Limits kShallow{.depth = 0, .elements = 4, .stringBytes = 48, .nodes = 64};
+    std::string out;
+    for (const FrameVar& v : sf.vars) {
+      if (!v.argument) continue;
+      if (!out.empty()) out += ", ";
+      out += v.name + "=" + formatText(frameVarValue(s.values(), v, kShallow));
+    }
+    return out;
+  };
+}
+
+}  // namespace
 
 CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   Parsed p = parse(args, kBtUsage);
@@ -32,10 +62,13 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
   if (p.has("--json")) return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} backtraces", sel.size()), traceArgsOf(s));
   if (sel.empty()) return deliver(p, kNotStarted, "nothing");  // never a silent answer
+  if (p.has("--values") && p.has("--json"))
+    throw Error("--values is for text: 'go args --frame all --json' gives the arguments with their parts");
+  if (p.has("--values")) s.values();  // without DWARF, say so once, not per frame
   Out out(p);
-  FrameArgs frameArgs = traceArgsOf(s);
   for (const auto* v : sel) {
     if (v != sel.front()) out.write("\n");
+    FrameArgs frameArgs = p.has("--values") ? namedArgsOf(s, *v) : traceArgsOf(s);
     if (fs.kind == FrameSelection::kFirstN && v->bt.frames.size() > fs.n) {
       GoroutineView cut = *v;
       cut.bt.frames.resize(fs.n);

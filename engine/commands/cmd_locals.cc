@@ -32,7 +32,8 @@ std::vector<Option> frameOptions(const char* json) {
 
 constexpr const char* kVarsJson =
     "{\"goroutine\", \"frames\": [{\"frame\", \"function\", \"file\", \"line\", \"variables\": [{\"name\", "
-    "\"argument\", \"result\", then the value as go print --json gives it}]}]}";
+    "\"argument\", \"result\", \"source\" (dwarf or arginfo: where it was read), then the value as go "
+    "print --json gives it}]}]}";
 
 }  // namespace
 
@@ -78,6 +79,9 @@ CommandResult listVars(Session& s, const std::vector<std::string>& args, const U
         j["name"] = v.name;
         j["argument"] = v.argument;
         j["result"] = v.result;
+        // Where the value was read: DWARF's location, or the spill slot the runtime's
+        // traceback reads (FUNCDATA_ArgInfo) when DWARF has none at this pc.
+        if (v.addr) j["source"] = v.fromTraceback ? "arginfo" : "dwarf";
         jvars.push_back(std::move(j));
       } else {
         text += fmt::format("  {}{} = {}\n", v.name, v.result ? " (result)" : "", formatText(val));

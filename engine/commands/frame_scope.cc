@@ -5,6 +5,7 @@
 #include "bounds.h"
 #include "errors.h"
 #include "session.h"
+#include "traceargs.h"
 #include "value.h"
 
 namespace goinspect {
@@ -72,6 +73,42 @@ std::vector<size_t> selectFrames(Session& s, const GoroutineView& g, const std::
   throw Error(fmt::format("goroutine {} has no frame of {}; 'go bt {}' lists its frames", g.g.goid, spec, g.g.goid));
 }
 
+namespace {
+
+// Arguments DWARF gives no location at this pc (kept in a register, which a call does not
+// preserve) are where the runtime's own traceback reads them when their spill slots are
+// live at this pc: ArgInfo lists each input parameter's words in the spill area, in order.
+// Only when the parameters DWARF lists are the ones ArgInfo lists (same count, or ArgInfo
+// cut short), and the parameter is whole. A slot that is not live (the runtime prints '?')
+// holds an older value as often as not (the printers fixture: half of them, on every
+// toolchain), so the argument stays unavailable, with that said.
+void fromTraceback(const GoProgram& prog, const Frame& f, std::vector<FrameVar>& vars) {
+  std::vector<FrameVar*> params;
+  for (FrameVar& v : vars)
+    if (v.argument && !v.result) params.push_back(&v);
+  bool wanted = false;
+  for (const FrameVar* v : params) wanted = wanted || (!v->addr && !v->escaped);
+  if (!wanted) return;
+  auto slots = traceArgSlots(prog, f);
+  if (!slots || (slots->truncated ? slots->params.size() > params.size() : slots->params.size() != params.size()))
+    return;
+  for (size_t i = 0; i < slots->params.size(); i++) {
+    FrameVar& v = *params[i];
+    const TraceArgSlot& slot = slots->params[i];
+    if (v.addr || v.escaped || !slot.complete || !slot.addr) continue;
+    if (!slot.live) {
+      v.unavailable += "; its spill slot is not live at this pc either (go bt shows the word there with '?': "
+                       "it may be an older value)";
+      continue;
+    }
+    v.addr = slot.addr;
+    v.fromTraceback = true;
+    v.unavailable.clear();
+  }
+}
+
+}  // namespace
+
 ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   const auto& frames = g.bt.frames;
   const Frame& f = frames.at(index);
@@ -79,13 +116,9 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   size_t first = index;
   while (first > 0 && frames[first - 1].pc == f.pc && frames[first - 1].sp == f.sp) first--;
   // A return address is looked up at pc-1 (the call), except for the innermost frame of a
-  // thread's registers and a frame a signal or preemption interrupted (traceback.go symPC).
-  bool ret = !(first == 0 && g.bt.fromThread);
-  if (first > 0) {
-    std::string_view callee = frames[first - 1].function;
-    if (callee == "runtime.sigpanic" || callee == "runtime.asyncPreempt" || callee == "runtime.debugCallV2")
-      ret = false;
-  }
+  // thread's registers and a frame a signal or preemption interrupted: the unwinder's trap
+  // pcs (traceback.go symPC).
+  bool ret = !frames[first].trap;
   ValueReader& r = s.values();
   FrameVars vars(r.types(), r.prog().bias());
   FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function), f.line};
@@ -93,6 +126,7 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   out.index = index;
   out.frame = &f;
   out.vars = vars.at(info, &out.function);
+  fromTraceback(r.prog(), f, out.vars);
   return out;
 }
 

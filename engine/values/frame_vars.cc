@@ -240,6 +240,14 @@ std::optional<uint64_t> attrUdata(Dwarf_Die* die, unsigned name) {
   return w;
 }
 
+// A DW_FORM_flag attribute (Go writes DW_AT_variable_parameter so): dwarf_formudata
+// refuses that form.
+bool attrFlag(Dwarf_Die* die, unsigned name) {
+  Dwarf_Attribute a;
+  bool b = false;
+  return dwarf_attr_integrate(die, name, &a) && dwarf_formflag(&a, &b) == 0 && b;
+}
+
 }  // namespace
 
 std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
@@ -309,7 +317,7 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
       // A dotted name is a part the compiler split off a variable ("~r0.len"), not one.
       if (v.name.empty() || v.name.find('.') != std::string::npos) continue;
       v.argument = tag == DW_TAG_formal_parameter;
-      v.result = v.argument && attrUdata(&child, DW_AT_variable_parameter).value_or(0) != 0;
+      v.result = v.argument && attrFlag(&child, DW_AT_variable_parameter);
       v.declLine = static_cast<int>(attrUdata(&child, DW_AT_decl_line).value_or(0));
       // A local declared below the frame's line is not in scope yet: its stack slot (an
       // -N -l build keeps one for the whole function) holds garbage or an older value.

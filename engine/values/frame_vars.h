@@ -43,6 +43,9 @@ struct FrameVar {
   // the value is there.
   bool escaped = false;
   int declLine = 0;
+  // An argument DWARF gives no location at this pc, read instead where the runtime's own
+  // traceback reads it (FUNCDATA_ArgInfo), its spill slots live at this pc.
+  bool fromTraceback = false;
 };
 
 class FrameVars {

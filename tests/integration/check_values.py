@@ -25,6 +25,9 @@ three front ends) and stripped, kinds:
               process must still run;
   no-dwarf    (stripped: no DWARF, so no types) `go print main.strvar` must fail with one
               line that mentions DWARF, in the CLI, LLDB and GDB;
+  args-FE     every ARG line (a parked goroutine's frame, an argument, its value) by
+              `go print --json --goroutine G --frame FUNCTION NAME`: right, or (optimised
+              builds) unavailable with a reason; counts printed;
   locals      `go locals --json` on the core, in the CLI, LLDB and GDB: the crashing
               goroutine's first user frame, main.holdLocals, whose locals are copies of
               globals of the same names (holder of holderVar, array of arr) or nil. Every
@@ -79,6 +82,7 @@ class Truth:
         self.values: Dict[str, str] = {}  # name -> text, in the fixture's order
         self.exprs: List[Tuple[str, str]] = []  # (expression, text)
         self.errors: List[Tuple[str, str]] = []  # (expression, substring of the error)
+        self.args: List[Tuple[str, str, str, str]] = []  # (goroutine, function, name, text)
 
 
 def parse_truth(text: str) -> Truth:
@@ -96,6 +100,11 @@ def parse_truth(text: str) -> Truth:
             if not tab:
                 raise ValueError(f"{word} line without a tab: {line!r}")
             (t.exprs if word == "EXPR" else t.errors).append((expr, val))
+        elif word == "ARG":
+            parts = rest.split(" ", 3)
+            if len(parts) != 4:
+                raise ValueError(f"ARG line without goroutine, function, name and text: {line!r}")
+            t.args.append((parts[0], parts[1], parts[2], parts[3]))
     if not t.values:
         raise ValueError("no VALUE lines in the fixture's stdout")
     return t
@@ -519,6 +528,50 @@ class Runner(cg.Runner):
                    "gdb": [f"set debug-file-directory {dirs}"]}[fe]
         return self.front_end(fe, stripped, core, truth, work, values_only=True, pre=pre)
 
+    def case_args(self, fe: str, exe: str, core: str, truth: Truth, optimised: bool,
+                  work: str) -> Diffs:
+        """Each ARG line: `go print --json --goroutine G --frame FUNCTION NAME` in a parked
+        goroutine's frame. The value shown must be the truth; an optimised build may instead
+        say it is unavailable (with a reason): counted. In the -N -l build every argument
+        must be shown, and right."""
+        if not truth.args:
+            raise CaseError("no ARG lines in the fixture's stdout")
+        arg_lists = [["--json", "--goroutine", g, "--frame", fn] + VALUE_OPTIONS + [name]
+                     for g, fn, name, _ in truth.args]
+        if fe == "cli":
+            results = run_cli(self.cli, exe, core, arg_lists, work)
+        elif fe == "lldb":
+            results = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
+                               [debugger_command(a) for a in arg_lists], [], work)["results"]
+        else:
+            results = run_gdb(self.script, exe, core, [debugger_command(a) for a in arg_lists],
+                              work)["results"]
+        d = Diffs()
+        right = unavailable = 0
+        for (g, fn, name, want), (ok, out, err) in zip(truth.args, results):
+            what = f"{fe}: goroutine {g} {fn} argument {name}"
+            if not ok:
+                d.msg(f"{what}: go print failed: {err.strip()[:300]}")
+                continue
+            try:
+                j = json.loads(out)
+            except ValueError:
+                d.msg(f"{what}: not JSON: {out[:300]!r}")
+                continue
+            if j.get("available") is False:
+                if not optimised:
+                    d.msg(f"{what}: unavailable in a -N -l build ({j.get('reason')}); truth {want}")
+                elif not j.get("reason"):
+                    d.msg(f"{what}: unavailable without a reason")
+                unavailable += 1
+            elif j.get("value") != want:
+                d.add(None, what, want, j.get("value"))
+            else:
+                right += 1
+        d.note(f"{fe} arguments of parked frames: {right} right, {unavailable} unavailable, "
+               f"of {len(truth.args)}")
+        return d
+
     def case_no_dwarf(self, exe: str, work: str) -> Diffs:
         _, _, core = crash_with_truth(exe, work)
         args = ["main.strvar"]
@@ -572,6 +625,12 @@ class Runner(cg.Runner):
 
                     self.guarded(f"{base}/locals", FIXTURE, exe, locals_body)
                 for fe in self.args.front_ends:
+                    if selected(f"{base}/args-{fe}"):
+                        def args_body(work, fe=fe):
+                            core, truth, _ = core_and_truth()
+                            return self.case_args(fe, exe, core, truth, mode != "noopt", work)
+
+                        self.guarded(f"{base}/args-{fe}", FIXTURE, exe, args_body)
                     name = f"{base}/core-{fe}"
                     if selected(name):
                         def body(work, fe=fe):
