@@ -23,7 +23,7 @@ const Usage kBtUsage = {
     {{"--frames", "N", "at most N frames per goroutine (default: all)"},
      {"--values", "",
       "arguments named and typed from DWARF, in Go syntax, shallow (name=value; 'go args' shows "
-      "them whole), in place of the runtime's words; text only"},
+      "them whole, and why one is <unavailable>), in place of the runtime's words; text only"},
      jsonOption("the same goroutine objects as 'go goroutines --json'"),
      outputOption()}};
 
@@ -40,9 +40,11 @@ FrameArgs namedArgsOf(Session& s, const GoroutineView& g) {
     static const Limits kShallow{.depth = 0, .elements = 4, .stringBytes = 48, .nodes = 64};
     std::string out;
     for (const FrameVar& v : sf.vars) {
-      if (!v.argument) continue;
+      if (!v.argument || v.result) continue;
       if (!out.empty()) out += ", ";
-      out += v.name + "=" + formatText(frameVarValue(s.values(), v, kShallow));
+      Value val = frameVarValue(s.values(), v, kShallow);
+      // The reason is one line long: 'go args' gives it (the note after the backtrace).
+      out += v.name + "=" + (val.unavailable ? std::string("<unavailable>") : formatText(val));
     }
     return out;
   };
@@ -77,6 +79,8 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
     } else {
       out.write(backtraceText(*v, frameArgs));
     }
+    if (p.has("--values"))
+      out.write(fmt::format("('go args --goroutine {} --frame N' says why a value is <unavailable>)\n", v->g.goid));
   }
   return out.finish(fmt::format("{} backtraces", sel.size()));
 }

@@ -107,6 +107,32 @@ void fromTraceback(const GoProgram& prog, const Frame& f, std::vector<FrameVar>&
   }
 }
 
+// Go's DWARF for an inlined call's variables is not always right: in hungservice (go1.26)
+// the inlined sync.(*Mutex).Lock's m is placed, from the function's entry on, at the stack
+// slot of main.(*Ledger).Transfer's `from`, and reads as the string's pointer. A variable of
+// an inlined call whose place overlaps a variable of the function it is inlined into,
+// other than as the very same value (same address and type: an argument passed on), is
+// not believed: the enclosing function's own variables are the better described.
+void distrustAliases(GoTypes& types, std::vector<FrameVar>& inner, const std::vector<FrameVar>& outer,
+                     std::string_view outerFunction) {
+  auto extent = [&](const FrameVar& v) -> uint64_t { return v.escaped ? 8 : std::max<uint64_t>(types.type(v.type).size, 1); };
+  for (FrameVar& v : inner) {
+    if (!v.addr || !v.type) continue;
+    for (const FrameVar& o : outer) {
+      if (!o.addr || !o.type) continue;
+      bool overlap = *v.addr < *o.addr + extent(o) && *o.addr < *v.addr + extent(v);
+      bool same = *v.addr == *o.addr && v.escaped == o.escaped && types.type(v.type).name == types.type(o.type).name;
+      if (!overlap || same) continue;
+      v.unavailable = fmt::format("DWARF places it at this pc in the stack slot of {} ({}), which that "
+                                  "variable holds: DWARF for inlined calls is not always right",
+                                  o.name, outerFunction);
+      v.addr.reset();
+      v.fromTraceback = false;
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
@@ -115,6 +141,10 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   // The logical frames of one physical frame share its pc and sp, innermost (inlined) first.
   size_t first = index;
   while (first > 0 && frames[first - 1].pc == f.pc && frames[first - 1].sp == f.sp) first--;
+  size_t physical = index;
+  while (physical + 1 < frames.size() && frames[physical + 1].pc == f.pc && frames[physical + 1].sp == f.sp &&
+         frames[physical].inlined)
+    physical++;
   // A return address is looked up at pc-1 (the call), except for the innermost frame of a
   // thread's registers and a frame a signal or preemption interrupted: the unwinder's trap
   // pcs (traceback.go symPC).
@@ -127,6 +157,14 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   out.frame = &f;
   out.vars = vars.at(info, &out.function);
   fromTraceback(r.prog(), f, out.vars);
+  if (physical != index) {
+    const Frame& pf = frames[physical];
+    FrameInfo outerInfo{pf.pc, pf.sp, pf.fp, ret, static_cast<int>(physical - first), std::string(pf.function), pf.line};
+    std::string outerFunction;
+    std::vector<FrameVar> outer = vars.at(outerInfo, &outerFunction);
+    fromTraceback(r.prog(), pf, outer);
+    distrustAliases(r.types(), out.vars, outer, pf.function);
+  }
   return out;
 }
 

@@ -418,6 +418,82 @@ TEST_CASE("go bt prints every frame's arguments as the runtime's own dump does",
   CHECK(frames >= 30);
 }
 
+// The top-level items of a dump's argument text: "0x1, {0x2, 0x3}, 0x4?" -> three items.
+std::vector<std::string> topLevel(const std::string& args) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (size_t i = 0; i < args.size(); i++) {
+    char c = args[i];
+    if (c == '{') depth++;
+    if (c == '}') depth--;
+    if (c == ',' && depth == 0) {
+      out.push_back(cur);
+      cur.clear();
+      if (i + 1 < args.size() && args[i + 1] == ' ') i++;
+      continue;
+    }
+    cur += c;
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// An argument's word as go print shows a scalar: 42, -7, true, (*T)(0x1f), nil; nullopt for
+// any other kind (strings, structs, interfaces, floats: not compared here).
+std::optional<uint64_t> scalarWord(const nlohmann::json& v) {
+  std::string kind = v.value("kind", ""), text = v.value("value", "");
+  if (kind == "bool") return text == "true" ? 1 : 0;
+  if (kind == "ptr" || kind == "unsafe.Pointer") {
+    if (v.value("nil", false)) return 0;
+    auto at = text.rfind("0x");
+    return at == std::string::npos ? std::nullopt : std::optional<uint64_t>(std::stoull(text.substr(at), nullptr, 16));
+  }
+  static const std::set<std::string> ints = {"int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16",
+                                             "uint32", "uint64", "uintptr"};
+  if (!ints.contains(kind)) return std::nullopt;
+  uint64_t size = kind == "int8" || kind == "uint8" ? 1 : kind == "int16" || kind == "uint16" ? 2
+                  : kind == "int32" || kind == "uint32" ? 4 : 8;
+  uint64_t w = kind.starts_with("u") ? std::stoull(text) : static_cast<uint64_t>(std::stoll(text));
+  return size == 8 ? w : w & ((uint64_t{1} << (8 * size)) - 1);
+}
+
+TEST_CASE("every scalar argument go args shows equals the runtime's own word for it", "[engine][values]") {
+  auto v = GENERATE(from_range(std::vector<std::string>(std::begin(kVersions), std::end(kVersions))));
+  auto mode = GENERATE(as<std::string>{}, "plain", "pie");
+  CAPTURE(v, mode);
+  std::string d = coreDir(v, mode);
+  auto t = CoreTarget::open(d + "/waiters", d + "/core");
+  Session s(*t);
+  auto bt = nlohmann::json::parse(runCommand(s, {"bt", "all", "--json"}).output);
+  size_t compared = 0;
+  for (const auto& g : bt["goroutines"]) {
+    std::string id = std::to_string(g["id"].get<int64_t>());
+    auto a = runCommand(s, {"args", "--goroutine", id, "--frame", "all", "--json"});
+    REQUIRE(a.ok);
+    auto frames = nlohmann::json::parse(a.output)["frames"];
+    for (const auto& f : frames) {
+      const auto& bf = g["frames"][f["frame"].get<size_t>()];
+      if (bf["inlined"].get<bool>()) continue;
+      std::vector<std::string> words = topLevel(bf["args"].get<std::string>());
+      size_t i = 0;
+      for (const auto& var : f["variables"]) {
+        if (var["result"].get<bool>()) continue;
+        size_t k = i++;
+        if (k >= words.size() || var.value("available", true) == false) continue;
+        const std::string& w = words[k];
+        if (w.empty() || w[0] == '{' || w.ends_with("?") || w == "..." || w == "_") continue;
+        auto ours = scalarWord(var);
+        if (!ours) continue;
+        CAPTURE(g["id"], bf["function"], var["name"], var["value"], w);
+        CHECK(*ours == std::stoull(w, nullptr, 16));
+        compared++;
+      }
+    }
+  }
+  CHECK(compared >= 10);
+}
+
 TEST_CASE("a built-in layout table that does not fit the binary is refused, not used", "[engine][stripped]") {
   std::string d = coreDir("go1.26", "stripped");
   auto t = CoreTarget::open(d + "/waiters", d + "/core");
