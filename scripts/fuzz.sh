@@ -115,7 +115,8 @@ for h in $harnesses; do
 done
 echo
 echo "$table"
-if [ "$record" = 1 ] && [ "$running" = 0 ]; then
+# --report only shows the table: the campaign itself appended it when it ended.
+if [ "$record" = 1 ] && [ "$report" != 1 ] && [ "$running" = 0 ]; then
   commit=$(cat "$work/commit" 2>/dev/null || git -C "$root" rev-parse --short HEAD)
   mkdir -p "$root/bench/results"
   {
