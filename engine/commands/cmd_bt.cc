@@ -70,14 +70,14 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   Out out(p);
   for (const auto* v : sel) {
     if (v != sel.front()) out.write("\n");
-    FrameArgs frameArgs = p.has("--values") ? namedArgsOf(s, *v) : traceArgsOf(s);
+    auto argsOf = [&](const GoroutineView& shown) { return p.has("--values") ? namedArgsOf(s, shown) : traceArgsOf(s); };
     if (fs.kind == FrameSelection::kFirstN && v->bt.frames.size() > fs.n) {
       GoroutineView cut = *v;
       cut.bt.frames.resize(fs.n);
       cut.bt.truncated = true;
-      out.write(backtraceText(cut, frameArgs));
+      out.write(backtraceText(cut, argsOf(cut)));
     } else {
-      out.write(backtraceText(*v, frameArgs));
+      out.write(backtraceText(*v, argsOf(*v)));
     }
     if (p.has("--values"))
       out.write(fmt::format("('go args --goroutine {} --frame N' says why a value is <unavailable>)\n", v->g.goid));

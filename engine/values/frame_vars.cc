@@ -250,6 +250,51 @@ bool attrFlag(Dwarf_Die* die, unsigned name) {
 
 }  // namespace
 
+namespace {
+
+// Where a variable is at `pc`: a memory address (one location, or memory pieces that follow
+// one another), or nullopt with why (a register, a piece gone, a computed value, ...).
+std::optional<uint64_t> placeAt(Dwarf_Attribute* la, uint64_t pc, const Known& k, std::string* whyOut) {
+  std::string why;
+  auto ops = locationAt(la, pc, &why);
+  std::vector<Piece> pieces;
+  if (!ops) {
+    *whyOut = why;
+    return std::nullopt;
+  }
+  if (ops->empty()) {
+    *whyOut = "optimised away at this pc: its DWARF location is empty";
+    return std::nullopt;
+  }
+  if (!evaluate(*ops, k, &pieces, &why)) {
+    *whyOut = why;
+    return std::nullopt;
+  }
+  uint64_t at = pieces[0].value, next = at;
+  for (const Piece& p : pieces) {
+    if (p.kind == Piece::kRegister) {
+      *whyOut = fmt::format("at this pc it is in {}, and registers are not kept across calls", regName(p.reg));
+      return std::nullopt;
+    }
+    if (p.kind == Piece::kGone) {
+      *whyOut = "optimised away at this pc (part of it, at least)";
+      return std::nullopt;
+    }
+    if (p.kind == Piece::kImplicit) {
+      *whyOut = "it is a computed value at this pc, which is not read yet";
+      return std::nullopt;
+    }
+    if (p.value != next) {
+      *whyOut = "its pieces are in separate places at this pc, which is not read yet";
+      return std::nullopt;
+    }
+    next = p.value + p.size;
+  }
+  return at;
+}
+
+}  // namespace
+
 std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
   std::vector<FrameVar> out;
   Dwarf* dw = D(types_.dwarf());
@@ -338,43 +383,21 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
         continue;
       }
       std::string why;
-      auto ops = locationAt(&la, pc, &why);
-      std::vector<Piece> pieces;
-      if (!ops) {
-        v.unavailable = why;
-      } else if (ops->empty()) {
-        v.unavailable = "optimised away at this pc: its DWARF location is empty";
-      } else if (!evaluate(*ops, k, &pieces, &why)) {
-        v.unavailable = why;
-      } else {
-        // One memory location, or memory pieces that follow one another, is an address.
-        uint64_t at = pieces[0].value, next = at;
-        bool contiguous = true;
-        for (const Piece& p : pieces) {
-          if (p.kind == Piece::kRegister) {
-            why = fmt::format("at this pc it is in {}, and registers are not kept across calls", regName(p.reg));
-            contiguous = false;
-            break;
-          }
-          if (p.kind == Piece::kGone) {
-            why = "optimised away at this pc (part of it, at least)";
-            contiguous = false;
-            break;
-          }
-          if (p.kind == Piece::kImplicit) {
-            why = "it is a computed value at this pc, which is not read yet";
-            contiguous = false;
-            break;
-          }
-          if (p.value != next) {
-            why = "its pieces are in separate places at this pc, which is not read yet";
-            contiguous = false;
-            break;
-          }
-          next = p.value + p.size;
+      if (auto at = placeAt(&la, pc, k, &why)) {
+        v.addr = at;
+      } else if (f.returnAddress) {
+        // At the call (pc-1) the value was in a register, which the call does not keep; if
+        // DWARF places it in memory from the return address on, it was stored there before
+        // the call (no instruction of this function runs between the two), and is there now.
+        std::string later;
+        if (auto at2 = placeAt(&la, f.pc - bias_, k, &later)) {
+          v.addr = at2;
+          v.atReturn = true;
+        } else {
+          v.unavailable = why;
         }
-        if (contiguous) v.addr = at;
-        else v.unavailable = why;
+      } else {
+        v.unavailable = why;
       }
       out.push_back(std::move(v));
     } while (dwarf_siblingof(&child, &child) == 0);

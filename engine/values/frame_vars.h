@@ -46,6 +46,8 @@ struct FrameVar {
   // An argument DWARF gives no location at this pc, read instead where the runtime's own
   // traceback reads it (FUNCDATA_ArgInfo), its spill slots live at this pc.
   bool fromTraceback = false;
+  // In a register at the call (pc-1), in memory from the return address on: read there.
+  bool atReturn = false;
 };
 
 class FrameVars {
