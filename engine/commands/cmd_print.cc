@@ -34,7 +34,8 @@ const Usage kPrintUsage = {
      jsonOption("{\"expr\", \"goroutine\", \"frame\", \"function\", \"type\", \"kind\", \"value\", "
                 "\"address\", ...}: value is the text shown; a composite also has its parts "
                 "(fields, elements, entries, dynamic_value, pointee), and a value that could not be "
-                "read has \"available\": false and \"reason\""),
+                "read has \"available\": false and \"reason\"; goroutine, frame and function are null "
+                "when no frame was looked in (package variables only)"),
      outputOption()}};
 
 CommandResult cmdPrint(Session& s, const std::vector<std::string>& args) {
@@ -44,34 +45,44 @@ CommandResult cmdPrint(Session& s, const std::vector<std::string>& args) {
   Limits limits = parseLimits(p);
   ValueReader& reader = s.values();
 
-  // The frame whose variables are in scope: the one named, or the selected goroutine's.
-  std::string why;
-  const GoroutineView* g = nullptr;
+  // The frame whose variables are in scope: the one named, or the selected goroutine's,
+  // found when the expression first names something that may be a local (a package
+  // variable needs no goroutine: none is read for it).
   bool named = p.has("--goroutine") || p.has("--frame");
-  try {
-    g = selectedGoroutine(s, p, &why);
-  } catch (const Error&) {
-    if (named) throw;  // a goroutine named that does not exist; else only globals are known
-  }
-  if (named && !g) throw Error(fmt::format("which goroutine? {}: give --goroutine ID", why));
-  ExprScope scope;
+  const GoroutineView* g = nullptr;
   std::optional<ScopeFrame> sf;
-  if (g) {
-    sf = scopeFrame(s, *g, selectFrames(s, *g, p.get("--frame"), false)[0]);
-    scope.local = [&](std::string_view name) -> std::optional<ExprScope::Place> {
-      const FrameVar* found = nullptr;
-      for (const FrameVar& v : sf->vars)
-        if (v.name == name) found = &v;  // the last is the innermost block's
-      if (!found) return std::nullopt;
-      if (!found->addr) return ExprScope::Place{found->type, 0, found->unavailable};
-      if (!found->escaped) return ExprScope::Place{found->type, *found->addr, ""};
-      TypeId t = reader.types().pointee(found->type);
-      auto ptr = reader.mem().u64(*found->addr);
-      if (!ptr) return ExprScope::Place{t, 0, fmt::format("cannot read its address at {:#x}", *found->addr)};
-      if (!*ptr) return ExprScope::Place{t, 0, "not yet allocated at this pc"};
-      return ExprScope::Place{t, *ptr, ""};
-    };
-  }
+  bool looked = false;
+  auto frame = [&]() -> const ScopeFrame* {
+    if (!looked) {
+      looked = true;
+      std::string why;
+      try {
+        g = selectedGoroutine(s, p, &why);
+      } catch (const Error&) {
+        if (named) throw;  // a goroutine named that does not exist; else only globals are known
+      }
+      if (named && !g) throw Error(fmt::format("which goroutine? {}: give --goroutine ID", why));
+      if (g) sf = scopeFrame(s, *g, selectFrames(s, *g, p.get("--frame"), false)[0]);
+    }
+    return sf ? &*sf : nullptr;
+  };
+  if (named) frame();  // a bad --goroutine or --frame is an error even for a package variable
+  ExprScope scope;
+  scope.local = [&](std::string_view name) -> std::optional<ExprScope::Place> {
+    const ScopeFrame* f = frame();
+    if (!f) return std::nullopt;
+    const FrameVar* found = nullptr;
+    for (const FrameVar& v : f->vars)
+      if (v.name == name) found = &v;  // the last is the innermost block's
+    if (!found) return std::nullopt;
+    if (!found->addr) return ExprScope::Place{found->type, 0, found->unavailable};
+    if (!found->escaped) return ExprScope::Place{found->type, *found->addr, ""};
+    TypeId t = reader.types().pointee(found->type);
+    auto ptr = reader.mem().u64(*found->addr);
+    if (!ptr) return ExprScope::Place{t, 0, fmt::format("cannot read its address at {:#x}", *found->addr)};
+    if (!*ptr) return ExprScope::Place{t, 0, "not yet allocated at this pc"};
+    return ExprScope::Place{t, *ptr, ""};
+  };
   ExprEvaluator ev(reader, scope);
   Value v = ev.evaluate(expr, limits);
   if (p.has("--json")) {

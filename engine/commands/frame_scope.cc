@@ -22,21 +22,17 @@ Option frameOption() {
 }
 
 const GoroutineView* selectedGoroutine(Session& s, const Parsed& p, std::string* why) {
-  const Snapshot& snap = s.snapshot();
+  // One goroutine is read, not all of them (Session::goroutine).
   if (p.has("--goroutine")) {
     uint64_t id = parseCount(p.get("--goroutine"), "--goroutine");
-    for (const GoroutineView& v : snap.goroutines)
-      if (static_cast<uint64_t>(v.g.goid) == id) return &v;
+    if (const GoroutineView* v = s.goroutine(static_cast<int64_t>(id))) return v;
     throw Error(fmt::format("no goroutine {}; 'go goroutines' lists them", id));
   }
-  if (auto sel = s.selection()) {
-    for (const GoroutineView& v : snap.goroutines)
-      if (v.g.goid == sel->goid) return &v;
-  }
+  if (auto sel = s.selection())
+    if (const GoroutineView* v = s.goroutine(sel->goid)) return v;
   for (const ThreadInfo& t : s.target().threads()) {
     if (!t.selected) continue;
-    for (const GoroutineView& v : snap.goroutines)
-      if (v.threadId && *v.threadId == t.tid && (v.g.status == kGrunning || v.g.status == kGsyscall)) return &v;
+    if (const GoroutineView* v = s.goroutineOnThread(t.tid)) return v;
     *why = fmt::format("the selected thread (tid {}) runs no goroutine", t.tid);
     return nullptr;
   }

@@ -18,6 +18,7 @@ Runtime& Session::runtime() {
   if (!rt_ || exe != exe_) {
     waits_.reset();
     snap_.reset();
+    ones_.clear();
     values_.reset();
     typeNames_.reset();
     types_.reset();
@@ -30,17 +31,55 @@ Runtime& Session::runtime() {
   return *rt_;
 }
 
+void Session::syncStop(Runtime& rt) {
+  uint64_t stop = target_.stopId();
+  if (stop == stop_) return;
+  // A new stop: every cached fact about the target may be stale.
+  rt.clearCaches();
+  waits_.reset();
+  snap_.reset();
+  ones_.clear();
+  stop_ = stop;
+}
+
 const Snapshot& Session::snapshot() {
   Runtime& rt = runtime();
-  uint64_t stop = target_.stopId();
-  if (!snap_ || stop != snapStop_) {
-    // A new stop: every cached fact about the target may be stale.
-    rt.clearCaches();
-    waits_.reset();
-    snap_ = takeSnapshot(rt, target_);
-    snapStop_ = stop;
-  }
+  syncStop(rt);
+  if (!snap_) snap_ = takeSnapshot(rt, target_);
   return *snap_;
+}
+
+const GoroutineView* Session::one(const std::function<bool(const GoroutineView&)>& inSnapshot,
+                                  const std::function<bool(const G&)>& match) {
+  Runtime& rt = runtime();
+  syncStop(rt);
+  if (snap_) {
+    for (const GoroutineView& v : snap_->goroutines)
+      if (inSnapshot(v)) return &v;
+    return nullptr;
+  }
+  for (const GoroutineView& v : ones_)
+    if (inSnapshot(v)) return &v;
+  auto v = takeGoroutine(rt, target_, match);
+  if (!v) return nullptr;
+  ones_.push_back(std::move(*v));
+  return &ones_.back();
+}
+
+const GoroutineView* Session::goroutine(int64_t goid) {
+  return one([&](const GoroutineView& v) { return v.g.goid == goid; },
+             [&](const G& g) { return g.goid == goid; });
+}
+
+const GoroutineView* Session::goroutineOnThread(uint64_t tid) {
+  auto onThread = [](uint32_t status) { return status == kGrunning || status == kGsyscall; };
+  Runtime& rt = runtime();
+  return one([&](const GoroutineView& v) { return v.threadId && *v.threadId == tid && onThread(v.g.status); },
+             [&](const G& g) {
+               if (!g.m || !onThread(g.status)) return false;
+               const M* m = rt.mByAddr(g.m);
+               return m && m->procid == tid;
+             });
 }
 
 const Waits& Session::waits() {

@@ -10,6 +10,7 @@
 // target is still read from that target.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,12 @@ class Session {
   Runtime& runtime();
   // Every goroutine at the current stop, taken once per stop.
   const Snapshot& snapshot();
+  // One goroutine at the current stop: from the snapshot once it is taken, else read and
+  // unwound alone (no snapshot of a million goroutines for go print on one of them), and kept
+  // for the stop. nullptr if there is no such live goroutine.
+  const GoroutineView* goroutine(int64_t goid);
+  // The goroutine running, or in a system call, on the thread with OS id tid.
+  const GoroutineView* goroutineOnThread(uint64_t tid);
   // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
   // go chans and go leaks share it, and its stack sweep is the costly part.
   const Waits& waits();
@@ -57,8 +64,13 @@ class Session {
   std::string exe_;
   std::unique_ptr<GoProgram> prog_;
   std::unique_ptr<Runtime> rt_;
+  // Drops what was read at an earlier stop.
+  void syncStop(Runtime& rt);
+  const GoroutineView* one(const std::function<bool(const GoroutineView&)>& inSnapshot,
+                           const std::function<bool(const G&)>& match);
+  uint64_t stop_ = ~0ull;
   std::optional<Snapshot> snap_;
-  uint64_t snapStop_ = ~0ull;
+  std::deque<GoroutineView> ones_;  // goroutines read alone at this stop (stable addresses)
   std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
   std::unique_ptr<GoTypes> types_;  // of prog_
   std::unique_ptr<TypeNames> typeNames_;

@@ -25,21 +25,80 @@ bool isUserFrame(const Frame& f, const std::string& goroot) {
   return true;
 }
 
+// Makes the views of goroutines: their threads, unwinder and label reader, shared by all.
+class Viewer {
+ public:
+  Viewer(Runtime& rt, Target& target) : rt_(rt), prog_(rt.prog()), goroot_(gorootOf(prog_)), unwinder_(rt),
+                                        labels_(prog_, rt.mem()), runtimeMain_(prog_.funcAddr("runtime.main")) {
+    // Threads by OS id, for running goroutines' registers and the M → thread column.
+    for (const ThreadInfo& t : target.threads())
+      if (t.regs) {
+        threads_[t.tid] = ThreadContext{t.tid, t.index, *t.regs};
+        contexts_.push_back(threads_[t.tid]);
+      }
+  }
+  const std::string& goroot() const { return goroot_; }
+  const std::vector<ThreadContext>& threads() const { return contexts_; }
+
+  // now: the target's nanotime (0: unknown, then waitMinutes is too).
+  GoroutineView view(const G& g, int64_t now) {
+    GoroutineView v;
+    v.g = g;
+    v.status = rt_.statusName(g.status);
+    if ((g.status == kGwaiting || g.status == rt_.leakedStatus()) && g.waitreason != 0)
+      v.waitReason = rt_.waitReasonString(g.waitreason);
+    // waitsince is the nanotime() the goroutine parked at, 0 when not recorded; nanotime
+    // is positive, so a negative one is damage, not a time.
+    if (now > 0 && (g.status == kGwaiting || g.status == kGsyscall) && g.waitsince > 0 && now >= g.waitsince)
+      v.waitMinutes = (now - g.waitsince) / 60'000'000'000LL;
+    v.lockedToThread = g.lockedm != 0;
+    const ThreadContext* thread = nullptr;
+    if (g.m) {
+      if (const M* m = rt_.mByAddr(g.m)) {
+        v.mId = m->id;
+        if (auto it = threads_.find(m->procid); it != threads_.end()) {
+          thread = &it->second;
+          v.threadId = it->second.tid;
+          v.threadIndex = it->second.index;
+        } else if (m->procid) {
+          v.threadId = m->procid;
+        }
+      }
+    }
+    if (g.labels) v.labels = labels_.read(g.labels);
+    v.bt = unwinder_.unwind(g, thread);
+    v.createdBy = unwinder_.createdBy(g);
+    v.user.resize(v.bt.frames.size());
+    for (size_t i = 0; i < v.bt.frames.size(); i++) {
+      v.user[i] = isUserFrame(v.bt.frames[i], goroot_);
+      if (v.user[i] && v.firstUserFrame < 0) v.firstUserFrame = static_cast<int>(i);
+    }
+    // runtime.isSystemGoroutine: started in package runtime, other than runtime.main.
+    if (const Func* sf = prog_.findFunc(g.startpc))
+      v.system = prog_.funcName(*sf).starts_with("runtime.") && prog_.entry(*sf) != runtimeMain_;
+    return v;
+  }
+
+ private:
+  Runtime& rt_;
+  GoProgram& prog_;
+  std::string goroot_;
+  Unwinder unwinder_;
+  LabelReader labels_;
+  uint64_t runtimeMain_;
+  std::unordered_map<uint64_t, ThreadContext> threads_;
+  std::vector<ThreadContext> contexts_;
+};
+
 }  // namespace
 
 Snapshot takeSnapshot(Runtime& rt, Target& target) {
   Snapshot snap;
   GoProgram& prog = rt.prog();
   snap.goVersion = prog.goVersion();
-  snap.goroot = gorootOf(prog);
-
-  // Threads by OS id, for running goroutines' registers and the M → thread column.
-  std::unordered_map<uint64_t, ThreadContext> threads;
-  for (const ThreadInfo& t : target.threads())
-    if (t.regs) {
-      threads[t.tid] = ThreadContext{t.tid, t.index, *t.regs};
-      snap.threads.push_back(threads[t.tid]);
-    }
+  Viewer viewer(rt, target);
+  snap.goroot = viewer.goroot();
+  snap.threads = viewer.threads();
 
   std::vector<uint64_t> gps = rt.allgs();
   snap.allgsLen = gps.size();
@@ -60,51 +119,23 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   }
   snap.nowExact = rt.mem().target().monotonicNow().has_value();
   int64_t now = snap.now = rt.nowEstimate(gs);
-  uint64_t runtimeMain = prog.funcAddr("runtime.main");
 
-  Unwinder unwinder(rt);
-  LabelReader labels(prog, rt.mem());
   snap.goroutines.reserve(gs.size());
-  for (const G& g : gs) {
-    GoroutineView v;
-    v.g = g;
-    v.status = rt.statusName(g.status);
-    if ((g.status == kGwaiting || g.status == rt.leakedStatus()) && g.waitreason != 0)
-      v.waitReason = rt.waitReasonString(g.waitreason);
-    // waitsince is the nanotime() the goroutine parked at, 0 when not recorded; nanotime
-    // is positive, so a negative one is damage, not a time.
-    if ((g.status == kGwaiting || g.status == kGsyscall) && g.waitsince > 0 && now >= g.waitsince)
-      v.waitMinutes = (now - g.waitsince) / 60'000'000'000LL;
-    v.lockedToThread = g.lockedm != 0;
-    const ThreadContext* thread = nullptr;
-    if (g.m) {
-      if (const M* m = rt.mByAddr(g.m)) {
-        v.mId = m->id;
-        if (auto it = threads.find(m->procid); it != threads.end()) {
-          thread = &it->second;
-          v.threadId = it->second.tid;
-          v.threadIndex = it->second.index;
-        } else if (m->procid) {
-          v.threadId = m->procid;
-        }
-      }
-    }
-    if (g.labels) v.labels = labels.read(g.labels);
-    v.bt = unwinder.unwind(g, thread);
-    v.createdBy = unwinder.createdBy(g);
-    v.user.resize(v.bt.frames.size());
-    for (size_t i = 0; i < v.bt.frames.size(); i++) {
-      v.user[i] = isUserFrame(v.bt.frames[i], snap.goroot);
-      if (v.user[i] && v.firstUserFrame < 0) v.firstUserFrame = static_cast<int>(i);
-    }
-    // runtime.isSystemGoroutine: started in package runtime, other than runtime.main.
-    if (const Func* sf = prog.findFunc(g.startpc))
-      v.system = prog.funcName(*sf).starts_with("runtime.") && prog.entry(*sf) != runtimeMain;
-    snap.goroutines.push_back(std::move(v));
-  }
+  for (const G& g : gs) snap.goroutines.push_back(viewer.view(g, now));
   std::sort(snap.goroutines.begin(), snap.goroutines.end(),
             [](const GoroutineView& a, const GoroutineView& b) { return a.g.goid < b.g.goid; });
   return snap;
+}
+
+std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const std::function<bool(const G&)>& match) {
+  for (uint64_t gp : rt.allgs()) {
+    std::string err;
+    auto g = rt.readG(gp, &err);
+    if (!g || rt.isDead(g->status) || !match(*g)) continue;
+    Viewer viewer(rt, target);
+    return viewer.view(*g, 0);
+  }
+  return std::nullopt;
 }
 
 }  // namespace goinspect

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,5 +60,10 @@ class Target;
 // Reads and unwinds every goroutine. Per-goroutine failures become entries in
 // Snapshot::errors or GoroutineView::bt.error; only a missing allgs throws.
 Snapshot takeSnapshot(Runtime& rt, Target& target);
+
+// The first live goroutine `match` accepts, read and unwound as takeSnapshot reads each, or
+// nullopt: every g's header is read, only that one is unwound (what a command about one
+// goroutine needs). Its waitMinutes is unknown: the clock estimate needs every goroutine.
+std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const std::function<bool(const G&)>& match);
 
 }  // namespace goinspect
