@@ -11,6 +11,13 @@
 #   ours:  lldb-22 ... -o "go leaks"    (every blocked goroutine grouped, verdicts)
 #   Delve: dlv core EXE CORE, running "goroutines"
 #   Delve: dlv core EXE CORE, running "goroutines -t 50"
+# and the values commands, on the goroutine parked 100 frames deep in main.deepDive and on
+# main.bigMap (100,000 entries):
+#   ours:  lldb-22 ... (nothing more: the cost of opening the core, subtracted below)
+#   ours:  lldb-22 ... -o "go locals --goroutine G --frame all"
+#   ours:  lldb-22 ... -o "go print --elements 100 main.bigMap"
+#   Delve: "goroutine G stack 110 -full" (every frame's arguments and locals)
+#   Delve: "config max-array-values 100", "print main.bigMap"
 # and prints a table (also written to bench/results/latest.md) with the Delve/ours ratios.
 #
 # Usage: bench/run.sh [options]
@@ -32,8 +39,9 @@
 # (e.g. the plugin is missing: the Delve half still runs), 2 on bad usage, 3 (with --strict)
 # when a target is missed. Targets for ours, on the project's 2-core machine and 100k
 # goroutines: grouped summary <= 2 s, go stacks, go waits and go leaks within the same 2 s,
-# full JSON <= 5 s, lldb peak RSS <= 1 GB. (Delve has no stack-usage, wait or leak report to
-# set those against.)
+# full JSON <= 5 s, lldb peak RSS <= 1 GB; go locals --frame all on 100 frames <= 0.3 s and
+# 100 of a 100,000-entry map <= 0.2 s beyond opening the core. (Delve has no stack-usage, wait
+# or leak report to set those against.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +56,7 @@ TIMEOUT=${TIMEOUT:-1200}
 RESULTS=$ROOT/bench/results/latest.md
 DO_LLDB=1 DO_DELVE=1 STRICT=0 KEEP=${KEEP:-0}
 
-TARGET_GROUPED_S=2 TARGET_JSON_S=5 TARGET_RSS_MB=1024
+TARGET_GROUPED_S=2 TARGET_JSON_S=5 TARGET_RSS_MB=1024 TARGET_LOCALS_S=0.3 TARGET_MAP_S=0.2
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
@@ -170,6 +178,23 @@ CORE_MB=$(( $(stat -c %s "$CORE") / 1048576 ))
 log "core: $CORE_METHOD, ${CORE_MB} MB, made in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s; $PARKED_LINE"
 cat "$CORE" >/dev/null # both tools then start from a warm page cache
 
+# The goroutine 100 frames deep in main.deepDive: the id the runtime gave it (the same for
+# both tools). Found with the CLI when built, else with Delve.
+DEEP_GOID=""
+CLI=${CLI:-$ROOT/build/cli/goinspect}
+if [ -x "$CLI" ]; then
+  DEEP_GOID=$("$CLI" "$EXE" "$CORE" goroutines --json --match main.deepDive --limit 1 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["goroutines"][0]["id"])' 2>/dev/null || true)
+fi
+if [ -z "$DEEP_GOID" ] && command -v "$DLV" >/dev/null; then
+  printf 'goroutines -with userloc main.deepDive\nexit\n' >"$WORK/dlv-find.init"
+  DEEP_GOID=$(env XDG_CONFIG_HOME="$WORK/dlv-config" "$DLV" core "$EXE" "$CORE" --allow-non-terminal-interactive=true \
+    --check-go-version=false --init "$WORK/dlv-find.init" </dev/null 2>/dev/null |
+    grep -oE 'Goroutine [0-9]+' | head -1 | grep -oE '[0-9]+' || true)
+fi
+[ -n "$DEEP_GOID" ] || die "cannot find the goroutine parked in main.deepDive"
+log "the main.deepDive goroutine is $DEEP_GOID"
+
 # ---- measuring -----------------------------------------------------------------------------
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
@@ -289,6 +314,35 @@ check_lldb_stacks() {
   fi
   echo "go stacks: $total goroutines, top $(grep -cE '^ *[0-9]+  ' "$1") rows"
 }
+check_lldb_opened() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  echo "core opened"
+}
+check_lldb_locals() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  local frames
+  frames=$(grep -cE '^#[0-9]+ main\.deepDive ' "$1" || true)
+  [ "$frames" = 100 ] || { echo "go locals shows $frames main.deepDive frames, not 100"; return 1; }
+  grep -qE '^  label = [0-9]+$' "$1" || { echo "go locals shows no label value"; return 1; }
+  echo "go locals: 100 main.deepDive frames, $(grep -cE '^  [a-z]+ = [0-9]+$' "$1") integer values"
+}
+check_lldb_map() {
+  if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
+  grep -q 'map\[int\]string len: 100000, \[' "$1" || { echo "no 'map[int]string len: 100000' in go print's output"; return 1; }
+  grep -q '\.\.\.+99900 more\]' "$1" || { echo "go print did not stop at 100 entries"; return 1; }
+  echo "go print: 100 of 100000 entries"
+}
+check_delve_stack() {
+  local frames
+  # (Delve writes function names in bold: its escape sequences go first.)
+  frames=$(sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -cE '^ *[0-9]+  0x[0-9a-f]+ in main\.deepDive$' || true)
+  [ "$frames" = 100 ] || { echo "Delve's stack shows $frames main.deepDive frames, not 100"; return 1; }
+  echo "Delve: 100 main.deepDive frames with -full"
+}
+check_delve_map() {
+  grep -q 'map\[int\]string \[' "$1" || { echo "no 'map[int]string [' in Delve's output"; return 1; }
+  echo "Delve printed main.bigMap"
+}
 check_delve() {
   local count
   count=$(grep -oE '^\[[0-9]+ goroutines\]' "$1" | tail -1 | grep -oE '[0-9]+' || true)
@@ -317,6 +371,11 @@ if [ "$DO_LLDB" = 1 ]; then
     bench_case "goinspect (lldb)" "go stacks" check_lldb_stacks "${LLDB_BASE[@]}" -o "go stacks"
     bench_case "goinspect (lldb)" "go waits" check_lldb_waits "${LLDB_BASE[@]}" -o "go waits"
     bench_case "goinspect (lldb)" "go leaks" check_lldb_leaks "${LLDB_BASE[@]}" -o "go leaks"
+    bench_case "goinspect (lldb)" "(open the core)" check_lldb_opened "${LLDB_BASE[@]}"
+    bench_case "goinspect (lldb)" "go locals --goroutine G --frame all" check_lldb_locals \
+      "${LLDB_BASE[@]}" -o "go locals --goroutine $DEEP_GOID --frame all"
+    bench_case "goinspect (lldb)" "go print --elements 100 main.bigMap" check_lldb_map \
+      "${LLDB_BASE[@]}" -o "go print --elements 100 main.bigMap"
   fi
 fi
 
@@ -330,6 +389,12 @@ if [ "$DO_DELVE" = 1 ]; then
             --allow-non-terminal-interactive=true --check-go-version=false)
   bench_case "Delve" "goroutines" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines.init"
   bench_case "Delve" "goroutines -t 50" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines-t50.init"
+  printf 'exit\n' >"$WORK/dlv-open.init"
+  printf 'goroutine %s stack 110 -full\nexit\n' "$DEEP_GOID" >"$WORK/dlv-stack.init"
+  printf 'config max-array-values 100\nprint main.bigMap\nexit\n' >"$WORK/dlv-map.init"
+  bench_case "Delve" "(open the core)" check_lldb_opened "${DLV_BASE[@]}" --init "$WORK/dlv-open.init"
+  bench_case "Delve" "goroutine G stack 110 -full" check_delve_stack "${DLV_BASE[@]}" --init "$WORK/dlv-stack.init"
+  bench_case "Delve" "print main.bigMap (max-array-values 100)" check_delve_map "${DLV_BASE[@]}" --init "$WORK/dlv-map.init"
 fi
 
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
@@ -370,6 +435,26 @@ for what, d, o in pairs:
     else:
         w(f"| {what} | \`{d}\` | \`{o}\` | n/a | n/a | n/a |")
 w("")
+# The values commands: the time beyond opening the core (each tool's "(open the core)" row).
+w("| values | Delve command | our command | ours beyond opening s | Delve beyond opening s | wall Delve/ours |")
+w("| --- | --- | --- | ---: | ---: | ---: |")
+open_o = open_d = None
+for tool, label, wall, cpu, rss, status, note in rows:
+    if tool == "Delve" and label == "(open the core)" and status == "ok":
+        open_d = float(wall)
+    if tool != "Delve" and label == "(open the core)" and status == "ok":
+        open_o = float(wall)
+dres = {l: float(wl) for t, l, wl, c, r, st, n in rows if t == "Delve" and st == "ok"}
+ores = {l: float(wl) for t, l, wl, c, r, st, n in rows if t != "Delve" and st == "ok"}
+beyond = {}
+for what, d, o in [("every frame's locals, 100 frames", "goroutine G stack 110 -full", "go locals --goroutine G --frame all"),
+                   ("100 of a 100,000-entry map", "print main.bigMap (max-array-values 100)", "go print --elements 100 main.bigMap")]:
+    ob = max(ores[o] - open_o, 0) if o in ores and open_o is not None else None
+    db = max(dres[d] - open_d, 0) if d in dres and open_d is not None else None
+    beyond[o] = ob
+    f = lambda v: f"{v:.2f}" if v is not None else "n/a"
+    w(f"| {what} | \`{d}\` | \`{o}\` | {f(ob)} | {f(db)} | {ratio(dres[d], ores[o]) if d in dres and o in ores else 'n/a'} |")
+w("")
 targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
            ("go stacks wall (the grouped-summary budget)", "go stacks", 0, $TARGET_GROUPED_S, "s"),
            ("go waits wall (the grouped-summary budget)", "go waits", 0, $TARGET_GROUPED_S, "s"),
@@ -383,6 +468,14 @@ targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET
 missed = 0
 w("Targets for ours (2-core machine, 100k goroutines)" + ("" if $N == 100000 else " -- this run has N=$N, so they only indicate") + ":")
 w("")
+for name, o, limit in [("go locals --frame all, 100 frames, beyond opening", "go locals --goroutine G --frame all", $TARGET_LOCALS_S),
+                       ("go print of 100 map entries, beyond opening", "go print --elements 100 main.bigMap", $TARGET_MAP_S)]:
+    v = beyond.get(o)
+    if v is None:
+        w(f"- {name}: not measured")
+    else:
+        missed += v > limit
+        w(f"- {name}: {v:.2f} s (target <= {limit} s): {'met' if v <= limit else 'MISSED'}")
 for name, label, k, limit, unit in targets:
     if label in res:
         v = res[label][k]

@@ -12,6 +12,10 @@
 // and each site parks its goroutines at several depths (between main.descendA/descendB
 // levels), so that the stacks have 3 to 20 user frames and there are a few dozen distinct
 // stack shapes in all.
+//
+// For the values commands it also holds main.bigMap (100,000 entries: printing 100 of them
+// must read only those) and parks one more goroutine 100 frames deep in main.deepDive, each
+// frame with its own locals (go locals --frame all on it).
 package main
 
 import (
@@ -55,6 +59,30 @@ func descendB(depth int, park func()) int {
 		return 0
 	}
 	return descendA(depth-1, park) + 2
+}
+
+// bigMap: 100,000 entries, made before the goroutines park.
+var bigMap map[int]string
+
+// deepLevels: main.deepDive's frames on the deep goroutine.
+const deepLevels = 100
+
+var deepParked atomic.Bool
+
+// deepDive recurses deepLevels times, then parks. label and weight are live across the call
+// (used after it), so every frame keeps them in its own stack slots.
+//
+//go:noinline
+func deepDive(level int, trail *[deepLevels]int) int {
+	label := level*3 + 1
+	weight := trail[level%deepLevels] + level
+	trail[level%deepLevels] = label
+	if level == 0 {
+		deepParked.Store(true)
+		v := <-never
+		return v + label
+	}
+	return deepDive(level-1, trail) + label*weight
 }
 
 //go:noinline
@@ -126,6 +154,15 @@ func main() {
 		os.Exit(2)
 	}
 
+	bigMap = make(map[int]string, 100000)
+	for i := 0; i < 100000; i++ {
+		bigMap[i] = fmt.Sprintf("v%d", i)
+	}
+	go func() {
+		var trail [deepLevels]int
+		sinkSum.Add(int64(deepDive(deepLevels-1, &trail)))
+	}()
+
 	held.Lock()
 	q := *n / 4
 	startConsumers(*n - 3*q)
@@ -134,7 +171,7 @@ func main() {
 	startSleepers(q)
 
 	deadline := time.Now().Add(5 * time.Minute)
-	for parked.Load() < int64(*n) {
+	for parked.Load() < int64(*n) || !deepParked.Load() {
 		if time.Now().After(deadline) {
 			fmt.Fprintf(os.Stderr, "many: only %d of %d goroutines parked\n", parked.Load(), *n)
 			os.Exit(1)
