@@ -55,14 +55,19 @@ FrameArgs namedArgsOf(Session& s, const GoroutineView& g) {
 CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   Parsed p = parse(args, kBtUsage);
   if (p.positional.size() != 1) throw Error("usage: go bt ID|all");
-  const Snapshot& snap = s.snapshot();
   std::vector<const GoroutineView*> sel;
-  if (p.positional[0] == "all")
+  std::vector<std::string> errors;
+  if (p.positional[0] == "all") {
+    const Snapshot& snap = s.snapshot();
     for (const auto& v : snap.goroutines) sel.push_back(&v);
-  else
-    sel.push_back(findGoroutine(snap, p.positional[0]));
+    errors = snap.errors;
+  } else {
+    sel.push_back(&goroutineById(s, p.positional[0]));
+  }
   FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
-  if (p.has("--json")) return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} backtraces", sel.size()), traceArgsOf(s));
+  if (p.has("--json"))
+    return deliverGoroutinesJson(p, s.runtime().prog().goVersion(), errors, sel, fs,
+                                 fmt::format("{} backtraces", sel.size()), traceArgsOf(s));
   if (sel.empty()) return deliver(p, kNotStarted, "nothing");  // never a silent answer
   if (p.has("--values") && p.has("--json"))
     throw Error("--values is for text: 'go args --frame all --json' gives the arguments with their parts");

@@ -168,14 +168,13 @@ CommandResult cmdDefers(Session& s, const std::vector<std::string>& args) {
   if (p.positional.size() != 1)
     throw Error("go defers: give one goroutine id, or 'all' (see 'help go defers')");
   Runtime& rt = s.runtime();
-  const Snapshot& snap = s.snapshot();
   std::vector<const GoroutineView*> sel;
   bool all = p.positional[0] == "all";
   if (all) {
-    for (const GoroutineView& v : snap.goroutines)
+    for (const GoroutineView& v : s.snapshot().goroutines)
       if (p.has("--system") || !v.system) sel.push_back(&v);
   } else {
-    sel.push_back(findGoroutine(snap, p.positional[0]));
+    sel.push_back(&goroutineById(s, p.positional[0]));
   }
   json arr = json::array();
   std::string text;

@@ -24,8 +24,7 @@ const Usage kFramesUsage = {
 CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
   Parsed p = parse(args, kFramesUsage);
   if (p.positional.size() != 1) throw Error("usage: go frames ID");
-  const Snapshot& snap = s.snapshot();
-  const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
+  const GoroutineView& v = goroutineById(s, p.positional[0]);
   const uint64_t base = v.bt.startSp;
   auto size = [](const Frame& f) { return f.inlined ? 0 : f.fp - f.sp; };
   auto depth = [&](const Frame& f) { return f.fp - base; };

@@ -27,8 +27,7 @@ CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
     s.select(std::nullopt);
     return deliver(p, had ? "no goroutine selected\n" : "no goroutine was selected\n", "the selection");
   }
-  const Snapshot& snap = s.snapshot();
-  const GoroutineView& v = *findGoroutine(snap, p.positional[0]);
+  const GoroutineView& v = goroutineById(s, p.positional[0]);
   s.select(Session::Selection{v.g.goid, v.bt.frames.empty() ? 0 : defaultFrame(v)});
   if (p.has("--json"))
     return deliver(p, dumpJson(goroutineJson(v, {FrameSelection::kAll, 0}, traceArgsOf(s))), fmt::format("goroutine {}", v.g.goid));

@@ -205,7 +205,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   if (sel.size() > limit) sel.resize(limit);
   if (p.has("--json")) {
     FrameSelection fs = parseFrames(p, {FrameSelection::kFirstUser, 0});
-    return deliverGoroutinesJson(p, snap, sel, fs, fmt::format("{} goroutines", sel.size()), traceArgsOf(s));
+    return deliverGoroutinesJson(p, snap.goVersion, snap.errors, sel, fs, fmt::format("{} goroutines", sel.size()), traceArgsOf(s));
   }
 
   std::string out = fmt::format("{} goroutine{}{}: {}\n", matched, matched == 1 ? "" : "s",

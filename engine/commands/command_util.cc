@@ -39,6 +39,12 @@ const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText)
   throw Error(fmt::format("no goroutine {} (dead goroutines are not listed; 'go goroutines' shows the live ones)", id));
 }
 
+const GoroutineView& goroutineById(Session& s, const std::string& idText) {
+  int64_t id = static_cast<int64_t>(parseCount(idText, "goroutine id"));
+  if (const GoroutineView* v = s.goroutine(id)) return *v;
+  throw Error(fmt::format("no goroutine {} (dead goroutines are not listed; 'go goroutines' shows the live ones)", id));
+}
+
 std::string locationOf(const GoroutineView& v) {
   if (v.firstUserFrame >= 0) return location(v.bt.frames[v.firstUserFrame], true);
   if (!v.bt.frames.empty()) return location(v.bt.frames.front(), true);
@@ -82,17 +88,18 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
 }
 
 // Valid JSON, greppable (one goroutine per line), and written goroutine by goroutine.
-CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
-                                    FrameSelection fs, const std::string& what, const FrameArgs& args) {
+CommandResult deliverGoroutinesJson(const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
+                                    const std::vector<const GoroutineView*>& sel, FrameSelection fs,
+                                    const std::string& what, const FrameArgs& args) {
   Out out(p);
-  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", jsonText(snap.goVersion)));
+  out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", jsonText(goVersion)));
   for (size_t i = 0; i < sel.size(); i++) {
     std::string line = i ? ",\n" : "\n";
     appendGoroutineJson(line, *sel[i], fs, args);
     out.write(line);
   }
   out.write("\n]");
-  if (!snap.errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(snap.errors)));
+  if (!errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(errors)));
   out.write("}\n");
   return out.finish(what);
 }

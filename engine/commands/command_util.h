@@ -68,6 +68,9 @@ CommandResult deliver(const Parsed& p, const std::string& text, const std::strin
 extern const char* const kNotStarted;
 std::string dumpJson(const nlohmann::json& j);
 const GoroutineView* findGoroutine(const Snapshot& s, const std::string& idText);
+// The same, read alone when no snapshot is taken (Session::goroutine): for commands about one
+// goroutine, which need not unwind a million others.
+const GoroutineView& goroutineById(Session& s, const std::string& idText);
 
 // "pkg.fn at file.go:12" of the first user frame (else the innermost); "fn at file:line"
 // of the go statement that created it.
@@ -79,8 +82,10 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 std::string stateCounts(const std::vector<const GoroutineView*>& gs);
 // {"go_version": ..., "goroutines": [ one goroutine per line ]}, written goroutine by
 // goroutine (go goroutines --json, go bt --json).
-CommandResult deliverGoroutinesJson(const Parsed& p, const Snapshot& snap, const std::vector<const GoroutineView*>& sel,
-                                    FrameSelection fs, const std::string& what, const FrameArgs& args = {});
+// `errors`: the goroutines that could not be read (Snapshot::errors), when all were read.
+CommandResult deliverGoroutinesJson(const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
+                                    const std::vector<const GoroutineView*>& sel, FrameSelection fs,
+                                    const std::string& what, const FrameArgs& args = {});
 
 // Frames' arguments read from the session's target as the runtime's traceback prints them.
 FrameArgs traceArgsOf(Session& s);

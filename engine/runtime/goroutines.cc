@@ -128,14 +128,19 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
 }
 
 std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const std::function<bool(const G&)>& match) {
+  // Every live g is kept for the clock estimate (waitMinutes, as the snapshot has it).
+  std::vector<G> gs;
+  std::optional<size_t> found;
   for (uint64_t gp : rt.allgs()) {
     std::string err;
     auto g = rt.readG(gp, &err);
-    if (!g || rt.isDead(g->status) || !match(*g)) continue;
-    Viewer viewer(rt, target);
-    return viewer.view(*g, 0);
+    if (!g || rt.isDead(g->status)) continue;
+    if (!found && match(*g)) found = gs.size();
+    gs.push_back(*g);
   }
-  return std::nullopt;
+  if (!found) return std::nullopt;
+  Viewer viewer(rt, target);
+  return viewer.view(gs[*found], rt.nowEstimate(gs));
 }
 
 }  // namespace goinspect

@@ -62,8 +62,8 @@ class Target;
 Snapshot takeSnapshot(Runtime& rt, Target& target);
 
 // The first live goroutine `match` accepts, read and unwound as takeSnapshot reads each, or
-// nullopt: every g's header is read, only that one is unwound (what a command about one
-// goroutine needs). Its waitMinutes is unknown: the clock estimate needs every goroutine.
+// nullopt: every g's header is read (the clock estimate of waitMinutes needs them all), only
+// that one is unwound: what a command about one goroutine needs.
 std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const std::function<bool(const G&)>& match);
 
 }  // namespace goinspect
