@@ -34,6 +34,17 @@ three front ends) and stripped, kinds:
               value shown must equal its global's VALUE line; in the noopt build every
               local must be shown, in optimised builds a local may instead be unavailable
               (with a reason), never different. The counts shown / not shown are printed.
+  delve       (plain, noopt, pie) Delve (dlv core, GOINSPECT_DLV, default dlv) on the same
+              core, measured in the same run: every ARG line's argument and every local of
+              main.holdLocals (LOCALS, NIL_LOCALS), printed by Delve in its frame of the
+              same goroutine (two dlv sessions: the backtraces, then the prints), each
+              classified right, wrong, not shown or not compared by delve_values.py (its
+              rules map Delve's syntax to ours only where the mapping is certain); the
+              same values by the CLI (go print --json --goroutine G --frame FUNCTION, go
+              locals --json), right, wrong or unavailable. Both counts are noted. Fails
+              when the CLI shows any value wrong, when dlv cannot open the core, or, in the
+              optimised builds (plain, pie), when the CLI shows fewer values right than
+              Delve does.
 VALUE lines are printed with --elements 100000 --depth 50 --string-bytes 100000 (no value
 reaches them); EXPR and EXPRERR lines with the defaults. In LLDB and GDB an argument with a
 quote, a backslash or a space is passed single-quoted (both debuggers split the command
@@ -43,7 +54,7 @@ naming the variable (or expression), the truth and what was printed.
 
 Environment: GOINSPECT_FIXTURE_DIR, GOINSPECT_CASES (globs over TOOLCHAIN/MODE/printers/
 KIND), GOINSPECT_ARTIFACTS, GOINSPECT_LLDB (default lldb-22), GOINSPECT_GDB (default gdb),
-GOINSPECT_CLI, GOINSPECT_GDB_SCRIPT, GOINSPECT_PLUGIN.
+GOINSPECT_CLI, GOINSPECT_GDB_SCRIPT, GOINSPECT_PLUGIN, GOINSPECT_DLV.
 
 Usage: check_values.py --toolchain go1.26 [--build] [--modes plain,noopt,pie,stripped]
                        [--front-ends cli,lldb,gdb] [--cases GLOBS] [...]
@@ -64,6 +75,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_goroutines as cg  # noqa: E402
+import delve_values  # noqa: E402
 from check_goroutines import CaseError, Diffs  # noqa: E402
 
 FIXTURE = "printers"
@@ -381,20 +393,23 @@ NIL_LOCALS = {"nilMap": "map[string]int nil", "nilmap": "map[string]int nil",
               "nilAny": "interface {} nil", "nilany": "interface {} nil"}
 
 
-def compare_locals(truth: Truth, output: str, optimised: bool, fe: str) -> Tuple[Diffs, int, int]:
-    """`go locals --json` of main.holdLocals against the truth: (diffs, shown, not shown)."""
+def locals_outcomes(truth: Truth, output: str, optimised: bool,
+                    fe: str) -> Tuple[Diffs, List[Tuple[str, str, str]]]:
+    """`go locals --json` of main.holdLocals against the truth: the diffs, and each local of
+    LOCALS and NIL_LOCALS as (name, outcome, detail), outcome right, wrong, unavailable or
+    missing (detail: the difference, or the reason)."""
     d = Diffs()
+    outcomes: List[Tuple[str, str, str]] = []
     try:
         doc = json.loads(output)
         frame = doc["frames"][0]
         variables = frame["variables"]
     except (ValueError, KeyError, IndexError, TypeError) as e:
         d.msg(f"{fe}: go locals --json: not the documented JSON ({e}): {output[:300]!r}")
-        return d, 0, 0
+        return d, outcomes
     if frame.get("function") != "main.holdLocals":
         d.msg(f"{fe}: go locals chose frame {frame.get('function')!r}, not main.holdLocals")
-        return d, 0, 0
-    shown = hidden = 0
+        return d, outcomes
     seen = set()
     for v in variables:
         name = v.get("name")
@@ -406,19 +421,70 @@ def compare_locals(truth: Truth, output: str, optimised: bool, fe: str) -> Tuple
         else:
             continue
         if v.get("available") is False:
-            hidden += 1
+            outcomes.append((name, "unavailable", v.get("reason") or ""))
             if not v.get("reason"):
                 d.msg(f"{fe}: local {name} is not shown and says no reason")
             elif not optimised:
                 d.msg(f"{fe}: local {name} of a -N -l build is not shown: {v.get('reason')}")
             continue
-        shown += 1
         if v.get("value") != want:
-            d.msg(f"{fe}: local {name}: {describe_difference(want or '', v.get('value') or '')}")
+            why = describe_difference(want or '', v.get('value') or '')
+            outcomes.append((name, "wrong", why))
+            d.msg(f"{fe}: local {name}: {why}")
+        else:
+            outcomes.append((name, "right", ""))
     for name in list(LOCALS) + list(NIL_LOCALS):
         if name not in seen:
+            outcomes.append((name, "missing", "not in go locals"))
             d.msg(f"{fe}: local {name} is missing from go locals")
+    return d, outcomes
+
+
+def compare_locals(truth: Truth, output: str, optimised: bool, fe: str) -> Tuple[Diffs, int, int]:
+    """`go locals --json` of main.holdLocals against the truth: (diffs, shown, not shown)."""
+    d, outcomes = locals_outcomes(truth, output, optimised, fe)
+    shown = sum(1 for _, o, _ in outcomes if o in ("right", "wrong"))
+    hidden = sum(1 for _, o, _ in outcomes if o == "unavailable")
     return d, shown, hidden
+
+
+def arg_commands(truth: Truth) -> List[List[str]]:
+    """`go print` arguments for each ARG line, in its goroutine's frame of its function."""
+    return [["--json", "--goroutine", g, "--frame", fn] + VALUE_OPTIONS + [name]
+            for g, fn, name, _ in truth.args]
+
+
+def args_outcomes(truth: Truth, results: List, optimised: bool,
+                  fe: str) -> Tuple[Diffs, List[Tuple[str, str]]]:
+    """Each ARG line's `go print --json` result against its truth: the diffs, and per ARG
+    line (outcome, detail), outcome right, wrong, unavailable (detail: the reason) or
+    failed (go print failed, or printed no JSON)."""
+    d = Diffs()
+    outcomes: List[Tuple[str, str]] = []
+    for (g, fn, name, want), (ok, out, err) in zip(truth.args, results):
+        what = f"{fe}: goroutine {g} {fn} argument {name}"
+        if not ok:
+            d.msg(f"{what}: go print failed: {err.strip()[:300]}")
+            outcomes.append(("failed", err.strip()[:300]))
+            continue
+        try:
+            j = json.loads(out)
+        except ValueError:
+            d.msg(f"{what}: not JSON: {out[:300]!r}")
+            outcomes.append(("failed", f"not JSON: {out[:300]!r}"))
+            continue
+        if j.get("available") is False:
+            if not optimised:
+                d.msg(f"{what}: unavailable in a -N -l build ({j.get('reason')}); truth {want}")
+            elif not j.get("reason"):
+                d.msg(f"{what}: unavailable without a reason")
+            outcomes.append(("unavailable", j.get("reason") or ""))
+        elif j.get("value") != want:
+            d.add(None, what, want, j.get("value"))
+            outcomes.append(("wrong", describe_difference(want, j.get("value") or "")))
+        else:
+            outcomes.append(("right", ""))
+    return d, outcomes
 
 
 def crash_with_truth(exe: str, work: str) -> Tuple[str, str, str]:
@@ -536,8 +602,7 @@ class Runner(cg.Runner):
         must be shown, and right."""
         if not truth.args:
             raise CaseError("no ARG lines in the fixture's stdout")
-        arg_lists = [["--json", "--goroutine", g, "--frame", fn] + VALUE_OPTIONS + [name]
-                     for g, fn, name, _ in truth.args]
+        arg_lists = arg_commands(truth)
         if fe == "cli":
             results = run_cli(self.cli, exe, core, arg_lists, work)
         elif fe == "lldb":
@@ -546,30 +611,95 @@ class Runner(cg.Runner):
         else:
             results = run_gdb(self.script, exe, core, [debugger_command(a) for a in arg_lists],
                               work)["results"]
-        d = Diffs()
-        right = unavailable = 0
-        for (g, fn, name, want), (ok, out, err) in zip(truth.args, results):
-            what = f"{fe}: goroutine {g} {fn} argument {name}"
-            if not ok:
-                d.msg(f"{what}: go print failed: {err.strip()[:300]}")
-                continue
-            try:
-                j = json.loads(out)
-            except ValueError:
-                d.msg(f"{what}: not JSON: {out[:300]!r}")
-                continue
-            if j.get("available") is False:
-                if not optimised:
-                    d.msg(f"{what}: unavailable in a -N -l build ({j.get('reason')}); truth {want}")
-                elif not j.get("reason"):
-                    d.msg(f"{what}: unavailable without a reason")
-                unavailable += 1
-            elif j.get("value") != want:
-                d.add(None, what, want, j.get("value"))
-            else:
-                right += 1
+        d, outcomes = args_outcomes(truth, results, optimised, fe)
+        right = sum(1 for o, _ in outcomes if o == "right")
+        unavailable = sum(1 for o, _ in outcomes if o == "unavailable")
         d.note(f"{fe} arguments of parked frames: {right} right, {unavailable} unavailable, "
                f"of {len(truth.args)}")
+        return d
+
+    def case_delve(self, label: str, exe: str, core: str, truth: Truth, optimised: bool,
+                   work: str) -> Diffs:
+        """Delve against the CLI on one core: the ARG lines' arguments and main.holdLocals'
+        locals, each classified for both; the counts noted, the CLI's wrong values and (in
+        optimised builds) fewer right than Delve's failures. label: go1.N/MODE."""
+        if not truth.args:
+            raise CaseError("no ARG lines in the fixture's stdout")
+        dlv = shutil.which(self.args.dlv)
+        if dlv is None:
+            raise CaseError(f"dlv ({self.args.dlv}, GOINSPECT_DLV) not found: Delve is measured "
+                            "on the same cores")
+        items = [(f"goroutine {g} {fn} argument {name}", want) for g, fn, name, want in truth.args]
+        local_names = list(LOCALS) + list(NIL_LOCALS)
+        missing = [LOCALS[n] for n in LOCALS if LOCALS[n] not in truth.values]
+        if missing:
+            raise CaseError(f"no VALUE line for {', '.join(missing)} in the fixture's stdout")
+        local_truth = {n: truth.values[LOCALS[n]] if n in LOCALS else NIL_LOCALS[n]
+                       for n in local_names}
+        items += [(f"main.holdLocals local {n}", local_truth[n]) for n in local_names]
+
+        # Ours: the CLI, as args-cli and locals do.
+        results = run_cli(self.cli, exe, core, arg_commands(truth), work)
+        _, ours = args_outcomes(truth, results, optimised, "cli")
+        argv = [self.cli, exe, core, "locals", "--json"] + VALUE_OPTIONS
+        rc, out, err = cg.run_bounded(argv, T_CLI, cwd=work)
+        o, e = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        with open(os.path.join(work, "cli-locals.json"), "w") as f:
+            f.write(o + e)
+        if rc != 0:
+            lo: Dict[str, Tuple[str, str]] = {}
+            why = f"go locals failed ({rc}): {e.strip()[:300]}"
+        else:
+            _, louts = locals_outcomes(truth, o, optimised, "cli")
+            lo = {n: (oc, det) for n, oc, det in louts}
+            why = "not in go locals --json"
+        ours += [lo.get(n, ("failed", why)) for n in local_names]
+
+        # Delve on the same core.
+        queries = [(int(g), fn, name, want) for g, fn, name, want in truth.args]
+        queries += [(None, "main.holdLocals", n, local_truth[n]) for n in local_names]
+        try:
+            theirs = delve_values.measure(dlv, exe, core, queries, work, cg.run_bounded)
+        except delve_values.DelveError as ex:
+            raise CaseError(str(ex))
+
+        d = Diffs()
+        with open(os.path.join(work, "delve-report.txt"), "w") as f:
+            for (what, want), (oc, odet), (dst, ddet, raw) in zip(items, ours, theirs):
+                f.write(f"{what}\n  truth: {want}\n  ours: {oc} {odet}\n"
+                        f"  delve: {dst} {ddet}\n  delve printed: {raw!r}\n")
+
+        def count(outcomes, word):
+            return sum(1 for x in outcomes if x[0] == word)
+
+        o_right, o_wrong = count(ours, "right"), count(ours, "wrong")
+        o_unavail = count(ours, "unavailable")
+        o_failed = len(items) - o_right - o_wrong - o_unavail  # go print or go locals failed
+        t_right, t_wrong = count(theirs, delve_values.RIGHT), count(theirs, delve_values.WRONG)
+        t_hidden = count(theirs, delve_values.NOT_SHOWN)
+        t_other = count(theirs, delve_values.NOT_COMPARED)
+        kind = "optimised" if optimised else "-N -l"
+        d.note(f"{kind} {label}: ours {o_right} right, {o_wrong} wrong, {o_unavail} unavailable"
+               + (f", {o_failed} failed" if o_failed else "")
+               + f"; Delve {t_right} right, {t_wrong} wrong, {t_hidden} not shown, "
+               f"{t_other} not compared (of {len(items)})")
+        for (what, want), (dst, ddet, _) in zip(items, theirs):
+            if dst in (delve_values.WRONG, delve_values.NOT_COMPARED):
+                d.note(f"Delve {dst}: {what}: {ddet[:300]}")
+        delve_only = [what for (what, _), (oc, _), (dst, _, _) in zip(items, ours, theirs)
+                      if dst == delve_values.RIGHT and oc != "right"]
+        if delve_only:
+            d.note("Delve right where ours is not: " + "; ".join(delve_only))
+        ours_only = [what for (what, _), (oc, _), (dst, _, _) in zip(items, ours, theirs)
+                     if oc == "right" and dst != delve_values.RIGHT]
+        if ours_only:
+            d.note("ours right where Delve is not: " + "; ".join(ours_only))
+        for (what, want), (oc, odet) in zip(items, ours):
+            if oc == "wrong":
+                d.msg(f"ours wrong: {what}: {odet}")
+        if optimised and o_right < t_right:
+            d.msg(f"{label}: ours shows {o_right} values right, Delve {t_right} (of {len(items)}); "
+                  f"Delve right where ours is not: {'; '.join(delve_only)}")
         return d
 
     def case_no_dwarf(self, exe: str, work: str) -> Diffs:
@@ -653,6 +783,13 @@ class Runner(cg.Runner):
                             return self.case_debug_file(how, fe, exe, core, truth, work)
 
                         self.guarded(name, FIXTURE, exe, split_body)
+                if selected(f"{base}/delve"):
+                    def delve_body(work):
+                        core, truth, _ = core_and_truth()
+                        return self.case_delve(f"go1.{minor}/{mode}", exe, core, truth,
+                                               mode != "noopt", work)
+
+                    self.guarded(f"{base}/delve", FIXTURE, exe, delve_body)
             finally:
                 shutil.rmtree(shared, ignore_errors=True)
             if mode == "plain" and "lldb" in self.args.front_ends and selected(f"{base}/live-lldb"):
@@ -671,6 +808,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cli", default=os.environ.get(
         "GOINSPECT_CLI", os.path.join(cg.SOURCE_DIR, "build/cli/goinspect")))
     ap.add_argument("--front-ends", default=",".join(FRONT_ENDS), help="comma-separated")
+    ap.add_argument("--dlv", default=os.environ.get("GOINSPECT_DLV", "dlv"),
+                    help="Delve, measured on the same cores (the delve cases)")
     ap.set_defaults(modes=",".join(MODES))
     args = ap.parse_args(argv)
     cg.parse_modes(ap, args)

@@ -119,5 +119,15 @@ class CompareTest(unittest.TestCase):
         self.assertIsNotNone(cv.one_line_error_with("DWARF", (True, '"abc"\n', "")))
 
 
+class DelveNormaliserTest(unittest.TestCase):
+    """delve_values.py's rules for reading Delve's output against the truth, on examples."""
+
+    def test_examples(self):
+        import delve_values
+        for out, truth, want in delve_values.SELF_TEST:
+            got, detail = delve_values.classify(out, truth, "t.init")
+            self.assertEqual(got, want, f"{out!r} against {truth!r}: {detail}")
+
+
 if __name__ == "__main__":
     unittest.main()
