@@ -42,7 +42,7 @@ FrameArgs namedArgsOf(Session& s, const GoroutineView& g) {
     for (const FrameVar& v : sf.vars) {
       if (!v.argument || v.result) continue;
       if (!out.empty()) out += ", ";
-      Value val = frameVarValue(s.values(), v, kShallow);
+      Value val = frameVarValue(s.valuesWithDwarf(), v, kShallow);
       // The reason is one line long: 'go args' gives it (the note after the backtrace).
       out += v.name + "=" + (val.unavailable ? std::string("<unavailable>") : formatText(val));
     }
@@ -71,7 +71,7 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   if (sel.empty()) return deliver(p, kNotStarted, "nothing");  // never a silent answer
   if (p.has("--values") && p.has("--json"))
     throw Error("--values is for text: 'go args --frame all --json' gives the arguments with their parts");
-  if (p.has("--values")) s.values();  // without DWARF, say so once, not per frame
+  if (p.has("--values")) s.valuesWithDwarf();  // without DWARF, say so once, not per frame
   Out out(p);
   for (const auto* v : sel) {
     if (v != sel.front()) out.write("\n");

@@ -56,7 +56,7 @@ CommandResult listVars(Session& s, const std::vector<std::string>& args, const U
   Parsed p = parse(args, usage);
   if (!p.positional.empty()) throw Error(fmt::format("usage: go {} [--goroutine ID] [--frame N|FUNCTION|all]", args[0]));
   Limits limits = parseLimits(p);
-  ValueReader& r = s.values();  // first: without DWARF nothing else matters
+  ValueReader& r = s.valuesWithDwarf();  // first: without DWARF nothing else matters
   std::string why;
   const GoroutineView* g = selectedGoroutine(s, p, &why);
   if (!g) throw Error(fmt::format("which goroutine? {}: give --goroutine ID ('go goroutines' lists them)", why));

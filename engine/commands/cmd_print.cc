@@ -55,6 +55,10 @@ CommandResult cmdPrint(Session& s, const std::vector<std::string>& args) {
   auto frame = [&]() -> const ScopeFrame* {
     if (!looked) {
       looked = true;
+      if (!reader.types().hasDwarf()) {
+        if (named) s.valuesWithDwarf();  // throws: a frame was asked for, and it has no variables
+        return nullptr;
+      }
       std::string why;
       try {
         g = selectedGoroutine(s, p, &why);

@@ -145,7 +145,7 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   // thread's registers and a frame a signal or preemption interrupted: the unwinder's trap
   // pcs (traceback.go symPC).
   bool ret = !frames[first].trap;
-  ValueReader& r = s.values();
+  ValueReader& r = s.valuesWithDwarf();
   FrameVars vars(r.types(), r.prog().bias());
   FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function), f.line};
   ScopeFrame out;

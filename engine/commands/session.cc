@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gotype.h"
+#include "runtime_types.h"
 #include "types.h"
 #include "value.h"
 #include "waits.h"
@@ -20,6 +21,7 @@ Runtime& Session::runtime() {
     snap_.reset();
     ones_.clear();
     values_.reset();
+    runtimeTypes_.reset();
     typeNames_.reset();
     types_.reset();
     rt_.reset();
@@ -97,13 +99,24 @@ ValueReader& Session::values() {
   if (!values_) {
     GoProgram& prog = rt.prog();
     types_ = GoTypes::create(prog.elf().dwarf());
-    if (!types_)
-      throw Error(fmt::format("{} has no DWARF (a stripped binary?): the types and variables of Go values "
-                              "come from it; {}", prog.elf().path(), prog.elf().debugLooked()));
+    if (!types_) types_ = GoTypes::withoutDwarf();
     typeNames_ = std::make_unique<TypeNames>(prog, mem_);
+    runtimeTypes_ = std::make_unique<RuntimeTypes>(*types_, prog, mem_, *typeNames_);
+    types_->setFallback(runtimeTypes_->fallback());
     values_ = std::make_unique<ValueReader>(*types_, prog, mem_, *typeNames_);
   }
   return *values_;
+}
+
+ValueReader& Session::valuesWithDwarf() {
+  ValueReader& r = values();
+  if (!types_->hasDwarf()) {
+    GoProgram& prog = runtime().prog();
+    throw Error(fmt::format("{} has no DWARF (a stripped binary?): frames' variables come from it; {}. "
+                            "go print (*T)(0xADDR) still reads a value, typed by the runtime's type descriptors",
+                            prog.elf().path(), prog.elf().debugLooked()));
+  }
+  return r;
 }
 
 }  // namespace goinspect

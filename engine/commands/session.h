@@ -22,6 +22,7 @@ namespace goinspect {
 
 struct Waits;
 class GoTypes;
+class RuntimeTypes;
 class TypeNames;
 class ValueReader;
 
@@ -43,9 +44,13 @@ class Session {
   // What every blocked goroutine waits on (waits.h), analysed once per snapshot: go waits,
   // go chans and go leaks share it, and its stack sweep is the costly part.
   const Waits& waits();
-  // The reader of Go values (values/), over the executable's DWARF types; made on first use
-  // and kept with the program. Throws Error when the executable has no DWARF.
+  // The reader of Go values (values/), over the executable's DWARF types and, for what DWARF
+  // lacks (all of it in a stripped binary), the runtime's type descriptors; made on first
+  // use and kept with the program.
   ValueReader& values();
+  // Throws Error, saying where DWARF was looked for, unless the executable has it: what
+  // frames' variables need.
+  ValueReader& valuesWithDwarf();
 
   // The goroutine and frame `go goroutine ID`, `go frame`, `go up` and `go down` chose:
   // where go print, go locals and go args look when not told. Forgotten when the target
@@ -73,6 +78,7 @@ class Session {
   std::deque<GoroutineView> ones_;  // goroutines read alone at this stop (stable addresses)
   std::unique_ptr<Waits> waits_;  // of snap_; dropped with it
   std::unique_ptr<GoTypes> types_;  // of prog_
+  std::unique_ptr<RuntimeTypes> runtimeTypes_;  // types_'s fallback
   std::unique_ptr<TypeNames> typeNames_;
   std::unique_ptr<ValueReader> values_;
   std::optional<Selection> selection_;

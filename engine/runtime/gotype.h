@@ -25,6 +25,8 @@ class TypeNames {
   std::optional<std::string> name(uint64_t type);
   // moduledata.types, the base of every type offset (DW_AT_go_runtime_type); 0 if unknown.
   uint64_t typesBase() const { return types_; }
+  // moduledata.etypes: where the type data ends; 0 if unknown.
+  uint64_t typesEnd() const { return etypes_; }
 
  private:
   const GoProgram& prog_;

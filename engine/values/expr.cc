@@ -322,6 +322,10 @@ class Parser {
       std::vector<std::string> some(known.begin(), known.begin() + n);
       hint = fmt::format(" (package {} has {}{})", pkg, fmt::join(some, ", "), known.size() > n ? ", ..." : "");
     }
+    if (!T_.hasDwarf())
+      fail(fmt::format("no variable {}: {} has no DWARF (a stripped binary?), where variables are found; "
+                       "(*T)(0xADDR) reads a value, typed by the runtime's type descriptors",
+                       name, r_.prog().elf().path()));
     fail(fmt::format("no variable {}{}", name, hint));
   }
 

@@ -81,12 +81,15 @@ std::unique_ptr<GoTypes> GoTypes::create(void* dwarf) {
   return std::unique_ptr<GoTypes>(new GoTypes(dwarf));
 }
 
+std::unique_ptr<GoTypes> GoTypes::withoutDwarf() { return std::unique_ptr<GoTypes>(new GoTypes(nullptr)); }
+
 GoTypes::GoTypes(void* dwarf) : dwarf_(dwarf) { types_.emplace_back(); }
 GoTypes::~GoTypes() = default;
 
 void GoTypes::ensureIndexed() {
   if (indexed_) return;
   indexed_ = true;
+  if (!dwarf_) return;
   Dwarf_CU* cu = nullptr;
   Dwarf_CU* next = nullptr;
   Dwarf_Half version = 0;
@@ -123,7 +126,7 @@ TypeId GoTypes::decode(uint64_t off, int depth) {
   if (!off) return 0;
   if (auto it = byDie_.find(off); it != byDie_.end()) return it->second;
   Dwarf_Die die;
-  if (depth > kMaxDepth || !dwarf_offdie(D(dwarf_), off, &die)) return 0;
+  if (depth > kMaxDepth || !dwarf_ || !dwarf_offdie(D(dwarf_), off, &die)) return 0;
   // Claimed before its parts are decoded: a part that refers back gets this id.
   TypeId id = add(GoType{});
   byDie_[off] = id;
@@ -231,18 +234,16 @@ TypeId GoTypes::decode(uint64_t off, int depth) {
 std::optional<TypeId> GoTypes::byName(std::string_view name) {
   ensureIndexed();
   auto it = namedDies_.find(std::string(name));
-  if (it == namedDies_.end()) return std::nullopt;
-  TypeId id = decode(it->second, 0);
-  if (!id) return std::nullopt;
+  TypeId id = it == namedDies_.end() ? 0 : decode(it->second, 0);
+  if (!id) return fallback_.byName ? fallback_.byName(name) : std::nullopt;
   return id;
 }
 
 std::optional<TypeId> GoTypes::byRuntimeType(uint64_t offset) {
   ensureIndexed();
   auto it = runtimeDies_.find(offset);
-  if (it == runtimeDies_.end()) return std::nullopt;
-  TypeId id = decode(it->second, 0);
-  if (!id) return std::nullopt;
+  TypeId id = it == runtimeDies_.end() ? 0 : decode(it->second, 0);
+  if (!id) return fallback_.byRuntimeType ? fallback_.byRuntimeType(offset) : std::nullopt;
   return id;
 }
 
@@ -279,7 +280,7 @@ std::vector<std::string> GoTypes::variablesOf(std::string_view pkg) {
 }
 
 std::optional<uint64_t> GoTypes::unitAt(uint64_t pc) {
-  if (!unitsIndexed_) {
+  if (!unitsIndexed_ && dwarf_) {
     unitsIndexed_ = true;
     Dwarf_CU* cu = nullptr;
     Dwarf_CU* next = nullptr;

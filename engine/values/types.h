@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,7 +63,21 @@ class GoTypes {
  public:
   // `dwarf` is a Dwarf* (as ElfFile::dwarf() gives it); nullptr → nullptr.
   static std::unique_ptr<GoTypes> create(void* dwarf);
+  // For a binary without DWARF: only the types the fallback gives, and no variables.
+  static std::unique_ptr<GoTypes> withoutDwarf();
   ~GoTypes();
+
+  // Where byName and byRuntimeType look for a type DWARF does not have (the runtime's type
+  // descriptors: runtime_types.h).
+  struct Fallback {
+    std::function<std::optional<TypeId>(std::string_view name)> byName;
+    std::function<std::optional<TypeId>(uint64_t offset)> byRuntimeType;
+  };
+  void setFallback(Fallback f) { fallback_ = std::move(f); }
+  bool hasDwarf() const { return dwarf_ != nullptr; }
+  // A type made elsewhere (the fallback's); edit() fills in its parts once it has an id.
+  TypeId add(GoType t);
+  GoType& edit(TypeId id) { return types_.at(id); }
 
   void* dwarf() const { return dwarf_; }  // the Dwarf* it reads
   // Valid as long as the GoTypes (decoding more types does not move it).
@@ -99,9 +114,9 @@ class GoTypes {
   explicit GoTypes(void* dwarf);
   void ensureIndexed();
   TypeId decode(uint64_t dieOffset, int depth);
-  TypeId add(GoType t);
 
   void* dwarf_;
+  Fallback fallback_;
   bool indexed_ = false;
   std::deque<GoType> types_;  // [0] is the invalid type; a deque: references stay valid
   std::unordered_map<uint64_t, TypeId> byDie_;               // DIE offset → type

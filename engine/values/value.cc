@@ -33,6 +33,9 @@ ValueReader::ValueReader(GoTypes& types, const GoProgram& prog, Memory& mem, Typ
         itabTypeOff_ = f->offset;
         break;
       }
+  // Without DWARF (or a type for it): the layouts' own (built-in tables for a stripped binary).
+  if (!itabTypeOff_) itabTypeOff_ = prog.offOpt("internal/abi.ITab", "Type");
+  if (!itabTypeOff_) itabTypeOff_ = prog.offOpt("runtime.itab", "_type");
 }
 
 Value ValueReader::readAt(TypeId type, uint64_t addr, const Limits& limits, int depth) {

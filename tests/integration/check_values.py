@@ -95,6 +95,7 @@ class Truth:
         self.exprs: List[Tuple[str, str]] = []  # (expression, text)
         self.errors: List[Tuple[str, str]] = []  # (expression, substring of the error)
         self.args: List[Tuple[str, str, str, str]] = []  # (goroutine, function, name, text)
+        self.addrs: Dict[str, Tuple[str, str]] = {}  # VALUE name -> (reflect's type, address)
 
 
 def parse_truth(text: str) -> Truth:
@@ -112,6 +113,12 @@ def parse_truth(text: str) -> Truth:
             if not tab:
                 raise ValueError(f"{word} line without a tab: {line!r}")
             (t.exprs if word == "EXPR" else t.errors).append((expr, val))
+        elif word == "ADDR":
+            name, _, typed = rest.partition(" ")
+            typ, _, addr = typed.rpartition(" ")
+            if not typ or not addr.startswith("0x"):
+                raise ValueError(f"ADDR line without name, type and address: {line!r}")
+            t.addrs[name] = (typ, addr)
         elif word == "ARG":
             parts = rest.split(" ", 3)
             if len(parts) != 4:
@@ -702,6 +709,50 @@ class Runner(cg.Runner):
                   f"Delve right where ours is not: {'; '.join(delve_only)}")
         return d
 
+    def case_descriptors(self, fe: str, exe: str, work: str) -> Diffs:
+        """A stripped build: `go print '*(*T)(ADDR)'` of every VALUE variable, T as reflect
+        names it (ADDR lines), typed by the runtime's type descriptors, must print the VALUE
+        text. Maps and channels need the runtime's structs, which only DWARF describes: a
+        part holding one may be an <error: ...> (or the whole an error line), and everything
+        around it must still be the truth."""
+        stdout, _, core = crash_with_truth(exe, work)
+        truth = self._truth(stdout, work)
+        names = [n for n in truth.values if n in truth.addrs]
+        if not names:
+            raise CaseError("no ADDR lines in the fixture's stdout")
+        arg_lists = [VALUE_OPTIONS + [f"*(*{truth.addrs[n][0]})({truth.addrs[n][1]})"] for n in names]
+        if fe == "cli":
+            results = run_cli(self.cli, exe, core, arg_lists, work)
+        elif fe == "lldb":
+            results = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
+                               [debugger_command(a) for a in arg_lists], [], work)["results"]
+        else:
+            results = run_gdb(self.script, exe, core, [debugger_command(a) for a in arg_lists],
+                              work)["results"]
+        d = Diffs()
+        right = partly = 0
+        for n, args, (ok, out, err) in zip(names, arg_lists, results):
+            want = truth.values[n]
+            got = out.rstrip("\n")
+            needs_dwarf = "map[" in want or "chan " in want
+            what = f"{fe}: go print {args[-1]} ({n})"
+            if ok and got == want:
+                right += 1
+            elif not ok or "<error: " in got:
+                # Everything outside the <error: ...> parts must be the truth.
+                around = ".*?".join(re.escape(p) for p in re.split(r"<error: [^>]*>", got))
+                if not needs_dwarf:
+                    d.msg(f"{what}: {(err.strip() or got)[:300]}; truth {want[:200]}")
+                elif ok and not re.fullmatch(around, want, re.S):
+                    d.add(None, what, want, got)
+                else:
+                    partly += 1
+            else:
+                d.add(None, what, want, got)
+        d.note(f"{fe} stripped: {right} of {len(names)} right through the type descriptors, "
+               f"{partly} with a map or channel part not read (no DWARF for the runtime's structs)")
+        return d
+
     def case_no_dwarf(self, exe: str, work: str) -> Diffs:
         _, _, core = crash_with_truth(exe, work)
         args = ["main.strvar"]
@@ -729,6 +780,10 @@ class Runner(cg.Runner):
                 if selected(f"{base}/no-dwarf"):
                     self.guarded(f"{base}/no-dwarf", FIXTURE, exe,
                                  lambda work: self.case_no_dwarf(exe, work))
+                for fe in self.args.front_ends:
+                    if selected(f"{base}/descriptors-{fe}"):
+                        self.guarded(f"{base}/descriptors-{fe}", FIXTURE, exe,
+                                     lambda work, fe=fe: self.case_descriptors(fe, exe, work))
                 continue
             shared = tempfile.mkdtemp(prefix="goinspect-values-core-")
             made: Dict[str, object] = {}
