@@ -162,7 +162,9 @@ void ValueReader::readChan(Value& v, const GoType& t, uint64_t hchan, const Limi
   // Copied: reading the elements may decode types, which moves `t`.
   const TypeId elem = t.elem, impl = t.impl;
   if (!impl) {
-    v.error = fmt::format("DWARF has no runtime struct for {}", v.typeName);
+    v.error = t.die ? fmt::format("DWARF has no runtime struct for {}", v.typeName)
+                    : fmt::format("not read: {} is typed by its runtime type descriptor, and only DWARF describes "
+                                  "the runtime's channel struct", v.typeName);
     return;
   }
   if (!elem) {

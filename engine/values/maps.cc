@@ -644,7 +644,9 @@ void ValueReader::readMap(Value& v, const GoType& t, uint64_t mapPtr, const Limi
   // Copied: reading the entries may decode types, which moves `t`.
   const TypeId key = t.key, elem = t.elem, impl = t.impl;
   if (!impl) {
-    v.error = fmt::format("DWARF has no runtime struct for {}", v.typeName);
+    v.error = t.die ? fmt::format("DWARF has no runtime struct for {}", v.typeName)
+                    : fmt::format("not read: {} is typed by its runtime type descriptor, and only DWARF describes "
+                                  "the runtime's map struct", v.typeName);
     return;
   }
   if (!key || !elem) {
