@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "commands.h"
+#include "session.h"
 #include "target.h"
+#include "value.h"
 
 namespace {
 
@@ -265,8 +267,72 @@ PyObject* sessionRun(PyObject* self, PyObject* args) {
   return Py_BuildValue("(ON)", r.ok ? Py_True : Py_False, str);
 }
 
+// contents(type name, map or chan word, max) -> (error or None, len, cap or None, closed,
+// [sending goids], [receiving goids], [(key address or None, value or element address or
+// None), ...]): the pretty-printers' maps and channels, read by the engine's decoders
+// (values/maps.cc, chans.cc), not a second decoder in Python.
+PyObject* sessionContents(PyObject* self, PyObject* args) {
+  auto* s = reinterpret_cast<SessionObject*>(self);
+  const char* typeName = nullptr;
+  unsigned long long word = 0, max = 0;
+  if (!PyArg_ParseTuple(args, "sKK", &typeName, &word, &max)) return nullptr;
+  if (!s->session) {
+    PyErr_SetString(PyExc_RuntimeError, "session not initialised");
+    return nullptr;
+  }
+  std::string error;
+  goinspect::Value v;
+  try {
+    goinspect::ValueReader& r = s->session->values();
+    if (auto id = r.types().byName(typeName)) {
+      // Depth 0: the entries are located, their contents left to GDB's own printing.
+      goinspect::Limits limits{.depth = 0, .elements = max, .stringBytes = 0, .nodes = max * 2 + 16};
+      v = r.readContainer(*id, word, limits);
+      if (v.error) error = *v.error;
+    } else {
+      error = std::string("no type ") + typeName + " in the program's DWARF";
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "internal error in the go engine";
+  }
+  if (PyErr_Occurred()) PyErr_Clear();
+  PyObject* list = PyList_New(0);
+  if (!list) return nullptr;
+  if (error.empty())
+    for (const auto& c : v.children) {
+      PyObject* key = c.key && c.key->addr ? PyLong_FromUnsignedLongLong(*c.key->addr) : (Py_INCREF(Py_None), Py_None);
+      PyObject* val = c.value && c.value->addr ? PyLong_FromUnsignedLongLong(*c.value->addr) : (Py_INCREF(Py_None), Py_None);
+      PyObject* t = (key && val) ? Py_BuildValue("(NN)", key, val) : nullptr;
+      if (!t || PyList_Append(list, t) != 0) {
+        Py_XDECREF(t);
+        Py_DECREF(list);
+        return nullptr;
+      }
+      Py_DECREF(t);
+    }
+  PyObject* err = error.empty() ? (Py_INCREF(Py_None), Py_None)
+                                : PyUnicode_DecodeUTF8(error.data(), static_cast<Py_ssize_t>(error.size()), "replace");
+  PyObject* cap = v.cap ? PyLong_FromUnsignedLongLong(*v.cap) : (Py_INCREF(Py_None), Py_None);
+  auto goids = [](const std::vector<int64_t>& ids) {
+    PyObject* l = PyList_New(0);
+    for (int64_t id : ids)
+      if (l) {
+        PyObject* n = PyLong_FromLongLong(id);
+        if (!n || PyList_Append(l, n) != 0) Py_CLEAR(l);
+        Py_XDECREF(n);
+      }
+    return l;
+  };
+  return Py_BuildValue("(NKNONNN)", err, static_cast<unsigned long long>(v.len.value_or(0)), cap,
+                       v.closed ? Py_True : Py_False, goids(v.senders), goids(v.receivers), list);
+}
+
 PyMethodDef sessionMethods[] = {
     {"run", sessionRun, METH_VARARGS, "run([command, args...]) -> (ok, output or error)"},
+    {"contents", sessionContents, METH_VARARGS,
+     "contents(type, word, max) -> (error, len, cap, closed, senders, receivers, [(key, value address), ...])"},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -312,6 +312,25 @@ void ValueReader::readInterface(Value& v, const GoType& t, uint64_t addr, const 
   v.children.push_back({"", nullptr, std::make_unique<Value>(std::move(dyn))});
 }
 
+Value ValueReader::readContainer(TypeId type, uint64_t ptr, const Limits& limits) {
+  const GoType& t = types_.type(type);
+  Value v;
+  v.type = type;
+  v.typeName = t.name;
+  v.kind = t.kind;
+  nodesLeft_ = limits.nodes;
+  if (t.kind != GoKind::Map && t.kind != GoKind::Chan) {
+    v.error = fmt::format("{} is not a map or channel type", t.name);
+  } else if (ptr == 0) {
+    v.nil = true;
+  } else if (t.kind == GoKind::Map) {
+    readMap(v, t, ptr, limits, 0);
+  } else {
+    readChan(v, t, ptr, limits, 0);
+  }
+  return v;
+}
+
 void ValueReader::followPointer(Value& v, const Limits& limits, int depth) {
   const GoType& t = types_.type(v.type);
   if (t.kind != GoKind::Pointer || v.nil || v.error || !t.elem) return;

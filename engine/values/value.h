@@ -83,6 +83,11 @@ class ValueReader {
   // The value of type `type` at runtime address `addr`, read down to `limits.depth`.
   Value read(TypeId type, uint64_t addr, const Limits& limits) { return readAt(type, addr, limits, 0); }
 
+  // A map's or channel's contents from the map or chan word's value (the runtime's map or
+  // hchan pointer): for the GDB printers, which so share go print's decoders. The entries'
+  // and elements' addresses are in their values' `addr`.
+  Value readContainer(TypeId type, uint64_t ptr, const Limits& limits);
+
   GoTypes& types() { return types_; }
   Memory& mem() { return mem_; }
   const GoProgram& prog() const { return prog_; }

@@ -10,6 +10,9 @@ Everything is found by the shape of the types the Go linker writes into DWARF, n
 the Go version: a map is a pointer to a struct with `buckets` (classic) or `dirPtr`
 (swiss); a channel a pointer to a struct with `qcount`; an interface a struct of `tab` or
 `_type` and `data`. A stripped binary (-ldflags=-s -w) has no DWARF: nothing to match.
+Maps' entries and channels' buffered elements and queued goroutines are read by the
+goinspect engine (its Session.contents: the decoders go print uses, engine/values), so
+these printers need go-gdb.py's engine module; GDB prints each entry and element itself.
 
 Renderings (with `set print pretty off`):
     "abc"                                   string
@@ -30,18 +33,11 @@ import gdb.printing
 
 _NAME = "goinspect-go"
 
-# Sanity bounds against corrupt or half-written structures.
+# Sanity bounds against corrupt or half-written structures. Maps' and channels' contents
+# are read by the goinspect engine, with its own bounds (engine/bounds.h).
 _MAX_LEN = 1 << 40          # string/slice length
-_MAX_CHAN = 1 << 32         # channel capacity
-_MAX_WAITERS = 100000       # sudogs followed in one wait queue
+_MAX_ENTRIES = 1 << 20      # map entries or channel elements asked of the engine at most
 _SHOW_WAITERS = 20          # goroutine ids shown per wait queue
-_MAX_OVERFLOW = 1 << 16     # overflow buckets followed from one bucket
-_MAX_B = 40                 # classic map: log2 of the bucket count
-_MAX_DIR = 1 << 24          # swiss map: directory length
-_MAX_GROUPS = 1 << 24       # swiss map: groups in one table
-
-_MIN_TOPHASH = 5            # classic map: tophash values below are empty/evacuated marks
-_SLOTS = 8                  # classic bucketCnt / swiss group slots
 
 
 class GoError(Exception):
@@ -532,6 +528,30 @@ def _indirect(field_type, go_name):
     return fn == "*" + go_name or str(s.target()) in (go_name, "struct " + go_name)
 
 
+def _engine_contents(val):
+    """(len, cap, closed, senders, receivers, [(key address, value address), ...]) of the map or
+    channel val, read by the goinspect engine's decoders (the same as go print's), up to
+    GDB's `set print elements`."""
+    try:
+        import goinspect_gdb
+    except ImportError:
+        raise GoError("the goinspect engine is not loaded (source go-gdb.py)")
+    limit = gdb.parameter("print elements")
+    limit = _MAX_ENTRIES if not limit or limit > _MAX_ENTRIES else int(limit)
+    err, n, cap, closed, senders, receivers, slots = goinspect_gdb.session().contents(
+        str(val.type), int(val), limit)
+    if err:
+        raise GoError(err)
+    return n, cap, closed, senders, receivers, slots
+
+
+def _at(addr, t):
+    """The value of type t at addr (the engine's), or an error text."""
+    if addr is None:
+        return _err("unreadable")
+    return gdb.Value(addr).cast(t.pointer()).dereference()
+
+
 class MapPrinter:
     def __init__(self, val):
         self.val = val
@@ -543,149 +563,37 @@ class MapPrinter:
     def to_string(self):
         return self.name
 
-    def children(self):
+    def _slot_types(self):
+        """The key and value types, from the map's DWARF structs (the linker's bucket<K,V>,
+        or group and slot types of swiss maps): a slot of a key or value over 128 bytes
+        holds a pointer to it."""
         kname, vname = _map_type_args(self.val.type)
         m = self.val.dereference()
-        f = _fields(m.type)
-        if "buckets" in f:
-            it = self._classic(m, kname, vname)
+        if "buckets" in _fields(m.type):
+            bt = m["buckets"].type.target()
+            ktype, vtype = bt["keys"].type.target(), bt["values"].type.target()
         else:
-            it = self._swiss(m, kname, vname)
-        for i, (k, v) in enumerate(it):
-            yield "[%d]" % (2 * i), k
-            yield "[%d]" % (2 * i + 1), v
+            table_t = m["dirPtr"].type.target().target()
+            groups_t = table_t.strip_typedefs()["groups"].type
+            group_t = groups_t.strip_typedefs()["data"].type.target().strip_typedefs()
+            if "keys" in _fields(group_t):
+                ktype = group_t["keys"].type.strip_typedefs().target()
+                vtype = group_t["elems"].type.strip_typedefs().target()
+            else:
+                slot_t = group_t["slots"].type.strip_typedefs().target().strip_typedefs()
+                ktype, vtype = slot_t["key"].type, slot_t["elem"].type
+        if _indirect(ktype, kname):
+            ktype = ktype.strip_typedefs().target()
+        if _indirect(vtype, vname):
+            vtype = vtype.strip_typedefs().target()
+        return ktype, vtype
 
-    # Classic hmap: 2^B buckets of 8 slots plus overflow chains; while growing, also
-    # the old buckets. A slot is full iff its tophash >= minTopHash: evacuated slots of
-    # old buckets are marked (2, 3, 4), so the union of both arrays holds each entry once.
-    def _classic(self, m, kname, vname):
-        count = int(m["count"])
-        B = int(m["B"])
-        if count < 0 or B > _MAX_B:
-            raise GoError("bad map header: count %d B %d" % (count, B))
-        if count == 0:
-            return
-        bt = m["buckets"].type.target()
-        bf = _fields(bt)
-        if not {"tophash", "keys", "values", "overflow"} <= set(bf):
-            raise GoError("unknown bucket layout %s" % bf)
-        kind = _indirect(bt["keys"].type.target(), kname)
-        vind = _indirect(bt["values"].type.target(), vname)
-        toff = bt["tophash"].bitpos // 8
-        found = 0
-        seen = set()
-        arrays = [(m["buckets"], 1 << B)]
-        old = m["oldbuckets"]
-        if int(old) != 0 and B > 0:
-            arrays.append((old, 1 << (B - 1)))
-        for base, nb in arrays:
-            if int(base) == 0:
-                continue
-            for i in range(nb):
-                bp = base + i
-                chain = 0
-                while int(bp) != 0:
-                    a = int(bp)
-                    if a in seen:
-                        raise GoError("map bucket cycle at 0x%x" % a)
-                    seen.add(a)
-                    chain += 1
-                    if chain > _MAX_OVERFLOW:
-                        raise GoError("overflow chain too long at 0x%x" % a)
-                    top = _read(a + toff, _SLOTS)
-                    b = None
-                    for s in range(_SLOTS):
-                        if top[s] < _MIN_TOPHASH:
-                            continue
-                        if b is None:
-                            b = bp.dereference()
-                        k = b["keys"][s]
-                        v = b["values"][s]
-                        if kind:
-                            k = k.dereference()
-                        if vind:
-                            v = v.dereference()
-                        yield k, v
-                        found += 1
-                        if found >= count:
-                            return
-                    bp = (b if b is not None else bp.dereference())["overflow"]
-                    if bp.type.strip_typedefs().code != gdb.TYPE_CODE_PTR:
-                        break
-
-    # Swiss map: dirLen == 0: dirPtr is one group; else a directory of dirLen table
-    # pointers (a table appears 2^(globalDepth-localDepth) times), each table an array of
-    # lengthMask+1 groups. A slot is full iff its control byte has the high bit clear.
-    def _swiss(self, m, kname, vname):
-        used = int(m["used"])
-        dirlen = int(m["dirLen"])
-        if used == 0:
-            return
-        if dirlen < 0 or dirlen > _MAX_DIR:
-            raise GoError("bad map directory length %d" % dirlen)
-        table_t = m["dirPtr"].type.target().target()
-        groups_t = table_t.strip_typedefs()["groups"].type
-        group_ptr_t = groups_t.strip_typedefs()["data"].type
-        group_t = group_ptr_t.target().strip_typedefs()
-        gf = _fields(group_t)
-        split = "keys" in gf
-        if split:
-            ktype = group_t["keys"].type.strip_typedefs().target()
-            vtype = group_t["elems"].type.strip_typedefs().target()
-        else:
-            slot_t = group_t["slots"].type.strip_typedefs().target().strip_typedefs()
-            ktype = slot_t["key"].type
-            vtype = slot_t["elem"].type
-        kind = _indirect(ktype, kname)
-        vind = _indirect(vtype, vname)
-        coff = group_t["ctrl"].bitpos // 8
-        found = [0]
-
-        def group_slots(gp):
-            ctrl = _read(int(gp) + coff, _SLOTS)
-            g = None
-            for s in range(_SLOTS):
-                if ctrl[s] & 0x80:
-                    continue
-                if g is None:
-                    g = gp.dereference()
-                if split:
-                    k, v = g["keys"][s], g["elems"][s]
-                else:
-                    k, v = g["slots"][s]["key"], g["slots"][s]["elem"]
-                if kind:
-                    k = k.dereference()
-                if vind:
-                    v = v.dereference()
-                yield k, v
-                found[0] += 1
-                if found[0] >= used:
-                    return
-
-        if dirlen == 0:
-            if int(m["dirPtr"]) == 0:
-                raise GoError("nil group in a map of %d entries" % used)
-            yield from group_slots(m["dirPtr"].cast(group_ptr_t))
-            return
-        ptr_t = table_t.pointer()
-        dirp = m["dirPtr"].cast(ptr_t.pointer())
-        seen = set()
-        for d in range(dirlen):
-            tp = (dirp + d).dereference()
-            if int(tp) == 0 or int(tp) in seen:
-                continue
-            seen.add(int(tp))
-            t = tp.dereference()
-            n = int(t["groups"]["lengthMask"]) + 1
-            if n <= 0 or n > _MAX_GROUPS:
-                raise GoError("bad table size %d" % n)
-            data = t["groups"]["data"]
-            for gi in range(n):
-                if found[0] >= used:
-                    return
-                yield from group_slots(data + gi)
-            if found[0] >= used:
-                return
+    def children(self):
+        ktype, vtype = self._slot_types()
+        _, _, _, _, _, slots = _engine_contents(self.val)
+        for i, (k, v) in enumerate(slots):
+            yield "[%d]" % (2 * i), _at(k, ktype)
+            yield "[%d]" % (2 * i + 1), _at(v, vtype)
 
 
 class ChanPrinter:
@@ -695,61 +603,31 @@ class ChanPrinter:
     def display_hint(self):
         return "array"
 
-    def _elem_ptr_type(self):
+    def _elem_type(self):
         sudog = self.val.dereference()["recvq"]["first"].type.target()
-        return sudog.strip_typedefs()["elem"].type
-
-    def _check(self, c):
-        q = int(c["qcount"])
-        n = int(c["dataqsiz"])
-        r = int(c["recvx"])
-        if n < 0 or n > _MAX_CHAN or q < 0 or q > n or (n > 0 and not 0 <= r < n):
-            raise GoError("bad channel: qcount %d dataqsiz %d recvx %d" % (q, n, r))
-        return q, n, r
-
-    def _waiters(self, q):
-        ids = []
-        s = q["first"]
-        seen = set()
-        while int(s) != 0:
-            if int(s) in seen or len(seen) >= _MAX_WAITERS:
-                ids.append("<cycle>")
-                break
-            seen.add(int(s))
-            sd = s.dereference()
-            g = sd["g"]
-            ids.append(str(int(g.dereference()["goid"])) if int(g) != 0 else "?")
-            s = sd["next"]
-        if len(ids) > _SHOW_WAITERS:
-            ids = ids[:_SHOW_WAITERS] + ["(%d more)" % (len(ids) - _SHOW_WAITERS)]
-        return ids
+        return sudog.strip_typedefs()["elem"].type.target()
 
     def to_string(self):
         try:
-            c = self.val.dereference()
-            q, n, _ = self._check(c)
-            parts = ["len %d" % q, "cap %d" % n]
-            if int(c["closed"]) != 0:
+            n, cap, closed, senders, receivers, _ = _engine_contents(self.val)
+            parts = ["len %d" % n, "cap %d" % (cap or 0)]
+            if closed:
                 parts.append("closed")
-            for what, fld in (("senders", "sendq"), ("receivers", "recvq")):
-                try:
-                    ids = self._waiters(c[fld])
-                except gdb.error as e:
-                    ids = [_err(e)]
+            for what, ids in (("senders", senders), ("receivers", receivers)):
                 if ids:
-                    parts.append("%s: %s" % (what, " ".join(ids)))
+                    shown = [str(i) for i in ids[:_SHOW_WAITERS]]
+                    if len(ids) > _SHOW_WAITERS:
+                        shown.append("(%d more)" % (len(ids) - _SHOW_WAITERS))
+                    parts.append("%s: %s" % (what, " ".join(shown)))
             return "(%s) %s" % (", ".join(parts), self.val.type)
         except Exception as e:  # noqa: BLE001
             return "%s %s" % (_err(e), self.val.type)
 
     def children(self):
-        c = self.val.dereference()
-        q, n, r = self._check(c)
-        if q == 0:
-            return
-        ep = c["buf"].cast(self._elem_ptr_type())
-        for i in range(q):
-            yield "[%d]" % i, (ep + (r + i) % n).dereference()
+        et = self._elem_type()
+        _, _, _, _, _, slots = _engine_contents(self.val)
+        for i, (_, e) in enumerate(slots):
+            yield "[%d]" % i, _at(e, et)
 
 
 class IfacePrinter:

@@ -47,7 +47,6 @@ import check_goroutines as cg  # noqa: E402
 from check_goroutines import CaseError, Diffs  # noqa: E402
 
 SOURCE_DIR = cg.SOURCE_DIR
-FORMATTERS = os.path.join(SOURCE_DIR, "formatters", "gdb")
 GO_GDB = os.path.join(SOURCE_DIR, "build", "gdb-scripts", "go-gdb.py")
 FIXTURE = "printers"
 MODES = ["plain", "noopt", "pie"]
@@ -368,8 +367,8 @@ def printer_script(truth: Truth, work: str, with_locals: bool) -> str:
     lines = ["set pagination off", "set confirm off", "set width 0", "set print pretty off",
              "set print elements unlimited", "set print repeats unlimited",
              "set python print-stack full",
-             "python import sys; sys.path.insert(0, %r); import go_printers; "
-             "go_printers.register(None)" % FORMATTERS]
+             # go-gdb.py: the engine module (maps' and channels' contents) and the printers.
+             "source " + GO_GDB]
     for name in truth.globals:
         lines += block("GLOBAL " + name, ["print 'main.%s'" % name])
     for name in truth.lens:
