@@ -329,7 +329,51 @@ PyObject* sessionContents(PyObject* self, PyObject* args) {
                        v.closed ? Py_True : Py_False, goids(v.senders), goids(v.receivers), list);
 }
 
+// dynamic_type(type descriptor address) -> None, or (name, kind, size, direct, None or the
+// pointer's element (name, kind, size)): an interface's dynamic type as the engine decodes
+// it (values/value.cc, runtime_types.cc) for the printers; names as DWARF spells them.
+PyObject* sessionDynamicType(PyObject* self, PyObject* args) {
+  auto* s = reinterpret_cast<SessionObject*>(self);
+  unsigned long long addr = 0;
+  if (!PyArg_ParseTuple(args, "K", &addr)) return nullptr;
+  if (!s->session) {
+    PyErr_SetString(PyExc_RuntimeError, "session not initialised");
+    return nullptr;
+  }
+  std::string name, elem;
+  unsigned kind = 0, elemKind = 0;
+  unsigned long long size = 0, elemSize = 0;
+  bool direct = false, known = false;
+  try {
+    goinspect::ValueReader& r = s->session->values();
+    auto [id, n] = r.dynamicType(addr);
+    if (id) {
+      const goinspect::GoType& t = r.types().type(id);
+      name = t.name;
+      kind = static_cast<unsigned>(t.kind);
+      size = t.size;
+      direct = r.directIface(id);
+      if (t.kind == goinspect::GoKind::Pointer && t.elem) {
+        const goinspect::GoType& e = r.types().type(t.elem);
+        elem = e.name;
+        elemKind = static_cast<unsigned>(e.kind);
+        elemSize = e.size;
+      }
+      known = true;
+    }
+  } catch (...) {
+    known = false;
+  }
+  if (PyErr_Occurred()) PyErr_Clear();
+  if (!known) Py_RETURN_NONE;
+  PyObject* e = elem.empty() ? (Py_INCREF(Py_None), Py_None) : Py_BuildValue("(sIK)", elem.c_str(), elemKind, elemSize);
+  if (!e) return nullptr;
+  return Py_BuildValue("(sIKON)", name.c_str(), kind, size, direct ? Py_True : Py_False, e);
+}
+
 PyMethodDef sessionMethods[] = {
+    {"dynamic_type", sessionDynamicType, METH_VARARGS,
+     "dynamic_type(type descriptor address) -> None or (name, kind, size, direct, element)"},
     {"run", sessionRun, METH_VARARGS, "run([command, args...]) -> (ok, output or error)"},
     {"contents", sessionContents, METH_VARARGS,
      "contents(type, word, max) -> (error, len, cap, closed, senders, receivers, [(key, value address), ...])"},

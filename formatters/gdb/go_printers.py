@@ -28,6 +28,8 @@ counts and cycles are detected) and every failure prints inline as <error: ...>.
 Entry point: register(objfile) (objfile None: globally).
 """
 
+import re
+
 import gdb
 import gdb.printing
 
@@ -69,14 +71,6 @@ def _target_fields(t):
 
 def _ptrsize():
     return gdb.lookup_type("void").pointer().sizeof
-
-
-def _read(addr, size):
-    return bytes(gdb.selected_inferior().read_memory(addr, size))
-
-
-def _u(addr, size):
-    return int.from_bytes(_read(addr, size), "little")
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,25 +123,10 @@ def kind_of(val):
 
 
 # ---------------------------------------------------------------------------------------
-# Type descriptors (internal/abi.Type) and their names
+# Dynamic types: the goinspect engine decodes the type descriptor (engine/values).
 
 
-_FIELD_ALTS = {
-    "size": ("Size_", "size"),
-    "ptrbytes": ("PtrBytes", "ptrdata"),
-    "tflag": ("TFlag", "tflag"),
-    "kind": ("Kind_", "kind"),
-    "str": ("Str", "str"),
-}
-_TFLAG_UNCOMMON = 1
-_TFLAG_EXTRA_STAR = 2
-_KIND_MASK = 0x1F
 _KIND_PTR = 22
-_KIND_STRUCT = 25
-_KIND_NAMES = {
-    17: "ArrayType", 18: "ChanType", 19: "FuncType", 20: "InterfaceType", 21: "MapType",
-    22: "PtrType", 23: "SliceType", 25: "StructType",
-}
 
 _cache = {}
 
@@ -156,125 +135,40 @@ def clear_caches(*_):
     _cache.clear()
 
 
-def _abi_type():
-    t = _cache.get("abi.Type")
-    if t is None:
-        for n in ("internal/abi.Type", "runtime._type"):
-            try:
-                t = gdb.lookup_type(n)
-                break
-            except gdb.error:
-                continue
-        if t is None:
-            raise GoError("no type internal/abi.Type in the debug info")
-        _cache["abi.Type"] = t
-    return t
+def _engine():
+    """The goinspect engine's session over the selected inferior (go-gdb.py loads it)."""
+    try:
+        import goinspect_gdb
+    except ImportError:
+        raise GoError("the goinspect engine is not loaded (source go-gdb.py)")
+    return goinspect_gdb.session()
 
 
-def _tfield(tv, key):
-    for n in _FIELD_ALTS[key]:
+def _lookup(name, size):
+    """The gdb type DWARF names `name` (a struct's as "struct name" too), of `size` bytes."""
+    for spelled in (name, "struct " + name):
         try:
-            return int(tv[n])
+            t = gdb.lookup_type(spelled)
         except gdb.error:
             continue
-    raise GoError("abi.Type has no field " + _FIELD_ALTS[key][0])
+        if size is None or t.strip_typedefs().sizeof == size:
+            return t
+    return None
 
 
-def _modules():
-    mods = _cache.get("modules")
-    if mods is None:
-        mods = []
-        try:
-            md = gdb.parse_and_eval("'runtime.firstmoduledata'")
-        except gdb.error:
-            raise GoError("no runtime.firstmoduledata")
-        m = md.address
-        seen = set()
-        while m is not None and int(m) != 0 and int(m) not in seen and len(mods) < 1000:
-            seen.add(int(m))
-            d = m.dereference()
-            mods.append((int(d["types"]), int(d["etypes"])))
-            m = d["next"]
-        _cache["modules"] = mods
-    return mods
-
-
-def _types_base(addr):
-    for lo, hi in _modules():
-        if lo <= addr < hi:
-            return lo
-    raise GoError("type descriptor 0x%x is in no module" % addr)
-
-
-def _read_name(addr):
-    """An abi.Name at addr: flags byte, varint length, bytes."""
-    data = _read(addr, 11)
-    n, shift, i = 0, 0, 1
-    while True:
-        b = data[i]
-        n |= (b & 0x7F) << shift
-        i += 1
-        if not b & 0x80:
-            break
-        shift += 7
-        if i >= len(data):
-            raise GoError("bad name at 0x%x" % addr)
-    if n > 1 << 16:
-        raise GoError("bad name length %d at 0x%x" % (n, addr))
-    return _read(addr + i, n).decode("utf-8", "replace")
-
-
-class RType:
-    """What the printers need of one type descriptor."""
+class DynType:
+    """An interface's dynamic type, from its type descriptor at addr, as the engine reads it:
+    its name (as DWARF spells it), kind, size, whether the interface's data word holds the
+    value itself (direct), and for a pointer its element's (name, kind, size)."""
 
     def __init__(self, addr):
-        self.addr = addr
-        tv = gdb.Value(addr).cast(_abi_type().pointer()).dereference()
-        self.size = _tfield(tv, "size")
-        self.ptrbytes = _tfield(tv, "ptrbytes")
-        self.tflag = _tfield(tv, "tflag")
-        self.kind = _tfield(tv, "kind") & _KIND_MASK
-        off = _tfield(tv, "str")
-        base = _types_base(addr)
-        name = _read_name(base + off)
-        if self.tflag & _TFLAG_EXTRA_STAR and name.startswith("*"):
-            name = name[1:]
-        self.name = name
-        self.base = base
+        r = _engine().dynamic_type(addr)
+        if r is None:
+            raise GoError("0x%x is not a Go type descriptor" % addr)
+        self.name, self.kind, self.size, self.direct, self.elem = r
+        # As reflect (and the printers) show it: package paths cut to their last element.
+        self.shown = re.sub(r"[\w.\-]+/", "", self.name)
         self._gdb_type = False
-
-    @property
-    def direct(self):
-        # Stored in the interface's data word itself: abi.TFlagDirectIface (1.26+) and
-        # the older KindDirectIface mean the same, Size_ == PtrBytes == pointer size.
-        ps = _ptrsize()
-        return self.size == ps and self.ptrbytes == ps
-
-    def pkgpath(self):
-        """The package path from the uncommon type, or None."""
-        if not self.tflag & _TFLAG_UNCOMMON:
-            return None
-        kname = _KIND_NAMES.get(self.kind)
-        size = _abi_type().sizeof
-        if kname:
-            try:
-                size = gdb.lookup_type("internal/abi." + kname).sizeof
-            except gdb.error:
-                return None
-        off = _u(self.addr + size, 4)
-        if off == 0:
-            return None
-        return _read_name(self.base + off)
-
-    def elem(self):
-        """For a pointer type: the element's RType."""
-        try:
-            t = gdb.lookup_type("internal/abi.PtrType")
-            names = _fields(t)
-            off = t["Elem"].bitpos // 8 if "Elem" in names else _abi_type().sizeof
-        except gdb.error:
-            off = _abi_type().sizeof
-        return rtype(_u(self.addr + off, _ptrsize()))
 
     def gdb_type(self):
         if self._gdb_type is False:
@@ -283,30 +177,12 @@ class RType:
 
     def _find_gdb_type(self):
         if self.kind == _KIND_PTR:
-            try:
-                et = self.elem().gdb_type()
-            except (gdb.error, GoError):
-                et = None
+            if self.elem is None:
+                return None
+            name, kind, size = self.elem
+            et = _lookup(name, size) or _basic_type(kind, size)
             return et.pointer() if et is not None else None
-        cands = [self.name]
-        pp = None
-        try:
-            pp = self.pkgpath()
-        except (gdb.error, GoError):
-            pass
-        if pp and "." in self.name:
-            full = pp + "." + self.name.split(".", 1)[1]
-            if full != self.name:
-                cands.append(full)
-        for n in cands:
-            for spelled in (n, "struct " + n):
-                try:
-                    t = gdb.lookup_type(spelled)
-                except gdb.error:
-                    continue
-                if t.strip_typedefs().sizeof == self.size:
-                    return t
-        return _basic_type(self.kind, self.size)
+        return _lookup(self.name, self.size) or _basic_type(self.kind, self.size)
 
 
 # Unnamed basic kinds: gdb.lookup_type("int") answers in the current language (C's int is
@@ -369,13 +245,13 @@ def rtype(addr):
     key = ("rtype", addr)
     r = _cache.get(key)
     if r is None:
-        r = RType(addr)
+        r = DynType(addr)
         _cache[key] = r
     return r
 
 
 def iface_rtype(val):
-    """The dynamic type's RType of an interface value, or None for a nil interface."""
+    """The dynamic type (DynType) of an interface value, or None for a nil interface."""
     f = _fields(val.type)
     if f[0] == "_type":
         p = int(val["_type"])
@@ -392,7 +268,7 @@ def iface_rtype(val):
 
 
 def iface_value(val):
-    """(RType, gdb.Value of the dynamic value or None when its type is not in DWARF);
+    """(DynType, gdb.Value of the dynamic value or None when its type is not in DWARF);
     (None, None) for a nil interface."""
     rt = iface_rtype(val)
     if rt is None:
@@ -405,7 +281,7 @@ def iface_value(val):
         raw = int(data).to_bytes(_ptrsize(), "little")
         return rt, gdb.Value(raw, t)
     if int(data) == 0:
-        raise GoError("nil data word for a %s" % rt.name)
+        raise GoError("nil data word for a %s" % rt.shown)
     return rt, data.cast(t.pointer()).dereference()
 
 
@@ -640,14 +516,14 @@ class IfacePrinter:
             if rt is None:
                 return "nil"
             if v is None:
-                return "(%s) %s" % (rt.name, _hex(self.val["data"]))
+                return "(%s) %s" % (rt.shown, _hex(self.val["data"]))
             text = v.format_string()
             # A slice, map or channel's rendering starts with its type: said once.
             if text == rt.name:
                 text = "{}"
             elif text.startswith(rt.name + " = "):
                 text = text[len(rt.name) + 3:]
-            return "(%s) %s" % (rt.name, text)
+            return "(%s) %s" % (rt.shown, text)
         except Exception as e:  # noqa: BLE001
             return _err(e)
 
@@ -784,7 +660,7 @@ def go_dtype(obj):
     if rt is None:
         raise gdb.GdbError("$dtype: nil interface")
     if v is None:
-        raise gdb.GdbError("$dtype: type %s is not in the debug info" % rt.name)
+        raise gdb.GdbError("$dtype: type %s is not in the debug info" % rt.shown)
     return v
 
 
