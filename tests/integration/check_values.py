@@ -350,8 +350,9 @@ def run_lldb(plugin: str, setup: List[str], cmds: List[str], after: List[str], w
     return _session(argv, cfg, work, tag)
 
 
-def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: str = "gdb",
-            pre: Sequence[str] = ()) -> dict:
+def run_gdb(script: str, exe: str, core: Optional[str], cmds: List[str], work: str, tag: str = "gdb",
+            pre: Sequence[str] = (), pid: Optional[int] = None) -> dict:
+    """On the core, or (core None) attached to process pid, detached after the commands."""
     driver = os.path.join(work, "values_gdb_driver.py")
     with open(driver, "w") as f:
         f.write(GDB_DRIVER)
@@ -360,7 +361,9 @@ def run_gdb(script: str, exe: str, core: str, cmds: List[str], work: str, tag: s
             "-ex", "set pagination off", "-ex", "set width 0", "-ex", "set height 0",
             "-ex", "set confirm off", "-ex", f"source {script}",
             *[a for c in pre for a in ("-ex", c)],
-            "-ex", f"file {exe}", "-ex", f"core-file {core}", "-ex", f"source {driver}"]
+            "-ex", f"file {exe}",
+            *(["-ex", f"core-file {core}"] if core else ["-ex", f"attach {pid}"]),
+            "-ex", f"source {driver}", *([] if core else ["-ex", "detach"])]
     return _session(argv, {"commands": cmds}, work, tag)
 
 
@@ -530,18 +533,22 @@ class Runner(cg.Runner):
         write_report(os.path.join(work, f"{fe}-report.txt"), cmds, results, truth)
         return compare(truth, cmds, results, fe)
 
-    def case_live(self, exe: str, work: str) -> Diffs:
+    def case_live(self, fe: str, exe: str, work: str) -> Diffs:
+        """Attach to the hanging fixture, print every VALUE, detach: the process runs on."""
         h = cg.HangingFixture(exe, work, "system")
         try:
             truth = self._truth(h.stdout, work)
             cmds = commands(truth, values_only=True)
-            res = run_lldb(self.plugin, [f"process attach --pid {h.pid}"],
-                           [debugger_command(a) for _, _, a in cmds], ["process detach"], work)
-            h.check_running_after_detach("lldb")
+            words = [debugger_command(a) for _, _, a in cmds]
+            if fe == "lldb":
+                res = run_lldb(self.plugin, [f"process attach --pid {h.pid}"], words, ["process detach"], work)
+            else:
+                res = run_gdb(self.script, exe, None, words, work, pid=h.pid)
+            h.check_running_after_detach(fe)
         finally:
             h.close()
-        write_report(os.path.join(work, "lldb-report.txt"), cmds, res["results"], truth)
-        return compare(truth, cmds, res["results"], "lldb live")
+        write_report(os.path.join(work, f"{fe}-report.txt"), cmds, res["results"], truth)
+        return compare(truth, cmds, res["results"], f"{fe} live")
 
     def case_locals(self, exe: str, core: str, truth: Truth, optimised: bool, work: str) -> Diffs:
         args = ["--json"] + VALUE_OPTIONS
@@ -847,9 +854,10 @@ class Runner(cg.Runner):
                     self.guarded(f"{base}/delve", FIXTURE, exe, delve_body)
             finally:
                 shutil.rmtree(shared, ignore_errors=True)
-            if mode == "plain" and "lldb" in self.args.front_ends and selected(f"{base}/live-lldb"):
-                self.guarded(f"{base}/live-lldb", FIXTURE, exe,
-                             lambda work: self.case_live(exe, work))
+            for fe in ("lldb", "gdb"):
+                if mode == "plain" and fe in self.args.front_ends and selected(f"{base}/live-{fe}"):
+                    self.guarded(f"{base}/live-{fe}", FIXTURE, exe,
+                                 lambda work, fe=fe: self.case_live(fe, exe, work))
 
 
 def main(argv=None) -> int:
