@@ -36,7 +36,18 @@ import _goinspect_gdb
 
 MAX_THREADS = 100000
 MAX_FRAMES = 100000
+# The general registers in DWARF's numbering for amd64 (engine/target/target.h).
+GPR_NAMES = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
+             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
 DEBUG = bool(os.environ.get("GOINSPECT_GDB_DEBUG"))
+
+
+def _register(frame, name):
+    """A register of the frame as an unsigned 64-bit value, or None."""
+    try:
+        return int(frame.read_register(name)) & 0xFFFFFFFFFFFFFFFF
+    except Exception:
+        return None
 
 
 def _debug(where, e):
@@ -211,6 +222,7 @@ class GdbTarget:
                         continue
                     tid = t.ptid[1] or t.ptid[0]
                     regs = (None, None, None, None)
+                    gprs = ()
                     try:
                         t.switch()
                         f = gdb.newest_frame()
@@ -222,10 +234,11 @@ class GdbTarget:
                         except Exception:
                             fs = None
                         regs = (pc, sp, fp, fs)
+                        gprs = tuple(_register(f, n) for n in GPR_NAMES)
                     except Exception:
                         pass
                     selected = saved_thread is not None and t.ptid == saved_thread.ptid
-                    out.append((tid, t.num) + regs + (selected,))
+                    out.append((tid, t.num) + regs + (selected, gprs))
                 except Exception:
                     continue
         finally:

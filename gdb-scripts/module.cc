@@ -123,6 +123,13 @@ class PyTarget : public goinspect::Target {
           regs.sp = *sp;
           regs.fp = fp.value_or(0);
           regs.fsBase = asU64(PyTuple_GET_ITEM(t, 5));
+          // The general registers by DWARF number, when the Python side gives them.
+          if (PyTuple_GET_SIZE(t) >= 8) {
+            PyObject* g = PyTuple_GET_ITEM(t, 7);
+            if (PyTuple_Check(g))
+              for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(g) && k < 16; k++)
+                regs.gpr[static_cast<size_t>(k)] = asU64(PyTuple_GET_ITEM(g, k));
+          }
           ti.regs = regs;
         }
       }

@@ -46,6 +46,7 @@ std::vector<ThreadInfo> LldbTarget::threads() {
         r.sp = *sp;
         r.fp = fp.value_or(0);
         r.fsBase = reg(f, "fs_base");
+        for (size_t k = 0; k < kDwarfGprNames.size(); k++) r.gpr[k] = reg(f, kDwarfGprNames[k]);
         ti.regs = r;
       }
     }

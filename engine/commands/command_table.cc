@@ -59,6 +59,7 @@ CommandResult runCommand(Session& session, const std::vector<std::string>& args)
   CommandResult r;
   try {
     if (args.empty()) throw Error("usage: go <command> ...; 'help go' lists the commands");
+    session.beginCommand();
     for (const Command& c : commands())
       if (args[0] == c.name) return c.run(session, args);
     throw Error(fmt::format("unknown command 'go {}'; 'help go' lists the commands", args[0]));

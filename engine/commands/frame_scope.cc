@@ -146,8 +146,13 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   // pcs (traceback.go symPC).
   bool ret = !frames[first].trap;
   ValueReader& r = s.valuesWithDwarf();
-  FrameVars vars(r.types(), r.prog().bias());
+  FrameVars vars(r.types(), r.prog().bias(), &r.mem());
   FrameInfo info{f.pc, f.sp, f.fp, ret, static_cast<int>(index - first), std::string(f.function), f.line};
+  // The innermost frame of a running goroutine, stopped in it or interrupted by a signal:
+  // its registers are known (its thread's, or the signal context's), so what DWARF places
+  // in a register is too.
+  if (first == 0 && g.bt.innermostRegs && g.bt.innermostRegs->pc == f.pc && g.bt.innermostRegs->sp == f.sp)
+    info.regs = g.bt.innermostRegs.get();
   ScopeFrame out;
   out.index = index;
   out.frame = &f;
@@ -156,6 +161,7 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   if (physical != index) {
     const Frame& pf = frames[physical];
     FrameInfo outerInfo{pf.pc, pf.sp, pf.fp, ret, static_cast<int>(physical - first), std::string(pf.function), pf.line};
+    outerInfo.regs = info.regs;
     std::string outerFunction;
     std::vector<FrameVar> outer = vars.at(outerInfo, &outerFunction);
     fromTraceback(r.prog(), pf, outer);

@@ -31,6 +31,8 @@ class Session {
   explicit Session(Target& target, ExecutableCache* cache = nullptr);
   ~Session();
   Target& target() { return target_; }
+  // At the start of every command: what one command made for itself is dropped.
+  void beginCommand() { mem_.clearScratch(); }
   // The program and runtime model, loaded on first use; throws Error.
   Runtime& runtime();
   // Every goroutine at the current stop, taken once per stop.

@@ -13,7 +13,9 @@ namespace {
 // linux/amd64 rt_sigframe: the ucontext follows the return address the kernel pushed;
 // uc_mcontext.gregs starts 40 bytes in (uc_flags, uc_link, uc_stack).
 constexpr uint64_t kUcGregs = 40;
-constexpr uint64_t kRegRbp = 10, kRegRsp = 15, kRegRip = 16;
+constexpr uint64_t kRegRsp = 15, kRegRip = 16;
+// uc_mcontext.gregs' index (sys/ucontext.h REG_*) of each DWARF register number.
+constexpr uint64_t kGregOfDwarf[16] = {13, 12, 14, 11, 9, 8, 10, 15, 0, 1, 2, 3, 4, 5, 6, 7};
 }  // namespace
 
 Unwinder::Unwinder(Runtime& rt) : rt_(rt), prog_(rt.prog()), mem_(rt.mem()) {
@@ -45,9 +47,14 @@ std::vector<Frame> Unwinder::threadFrames(const ThreadContext& t) {
 }
 
 bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap,
-                                   std::string* why, std::vector<Frame>* crossed, std::string_view* via) {
+                                   std::string* why, std::vector<Frame>* crossed, std::string_view* via,
+                                   std::optional<Registers>* regs) {
   uint64_t pc = t.regs.pc, sp = t.regs.sp;
   *trap = true;  // a stopped thread's pc is the next instruction, not a return address
+  // The registers of the frame at pc: the thread's, then a signal context's; unknown after
+  // a return (Go saves no register across a call).
+  std::optional<Registers> ctx = t.regs;
+  if (regs) regs->reset();
   for (size_t i = 0; i < bounds::kMaxSystemFrames; i++) {
     const Func* fn = prog_.findFunc(pc);
     if (onStack(g, sp)) {
@@ -56,6 +63,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
         return false;
       }
       *out = {pc, sp, 0, 0, fn};
+      if (regs) *regs = ctx;
       return true;
     }
     if (!fn) {
@@ -72,14 +80,16 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
     if (isFunc(fn, sigtramp_)) {
       // The signal handler's frame: continue from the interrupted context, a trap pc.
       uint64_t gregs = fp + kUcGregs;
-      auto rip = mem_.u64(gregs + 8 * kRegRip), rsp = mem_.u64(gregs + 8 * kRegRsp);
-      if (!rip || !rsp) {
+      uint64_t words[17];
+      if (!mem_.read(gregs, words, sizeof words)) {
         *why = "cannot read the signal context";
         return false;
       }
-      pc = *rip;
-      sp = *rsp;
+      pc = words[kRegRip];
+      sp = words[kRegRsp];
       *trap = true;
+      ctx = Registers{pc, sp, words[kGregOfDwarf[6]], std::nullopt, {}};
+      for (size_t r = 0; r < 16; r++) ctx->gpr[r] = words[kGregOfDwarf[r]];
       continue;
     }
     // The runtime's unwindJumpStack: a systemstack or morestack frame on g0 continues on
@@ -104,6 +114,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
       *why = fmt::format("thread {} runs {} on its system stack", t.index, prog_.funcName(*fn));
       return false;
     }
+    ctx.reset();
     auto lr = mem_.u64(fp - 8);
     if (!lr) break;
     *trap = fn->funcID == prog_.funcIDs().sigpanic || fn->funcID == prog_.funcIDs().asyncPreempt ||
@@ -148,10 +159,12 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
   bool trap = false;
   bool isSyscall = false;
   std::string why;
+  std::optional<Registers> entered;
   if (g.status == kGrunning && thread &&
-      enterGoroutineStack(g, *thread, &fr, &trap, &why, &bt.systemFrames, &bt.enteredVia)) {
+      enterGoroutineStack(g, *thread, &fr, &trap, &why, &bt.systemFrames, &bt.enteredVia, &entered)) {
     bt.source = fmt::format("thread {} registers", thread->index);
     bt.fromThread = true;
+    if (entered) bt.innermostRegs = std::make_shared<const Registers>(*entered);
   } else {
     if (g.status == kGrunning) {
       if (!thread) why = "its thread is not known to the debugger";

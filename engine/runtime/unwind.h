@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ struct Backtrace {
   std::vector<Frame> systemFrames;
   std::string_view enteredVia;
   bool fromThread = false;     // the walk started from its thread's registers
+  // The registers of frames[0]'s physical frame when they are known: its thread's (stopped
+  // in it), or the signal context's (a signal interrupted it). Null for the rest.
+  std::shared_ptr<const Registers> innermostRegs;
 };
 
 struct ThreadContext {
@@ -89,8 +93,11 @@ class Unwinder {
   };
   // Moves from the thread's registers to the first frame on g's own stack. Returns false
   // (with *why) if it cannot.
+  // regs: the registers of the frame entered, when known (the thread's own, or a signal
+  // context's); else reset.
   bool enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out, bool* trap, std::string* why,
-                           std::vector<Frame>* crossed, std::string_view* via);
+                           std::vector<Frame>* crossed, std::string_view* via,
+                           std::optional<Registers>* regs = nullptr);
   // The logical frames of one physical system-stack frame, appended to *out.
   // (Logical frames at the runtime's symPC: pc-1 for a return address, pc at a trap.)
   void appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t fp, bool trap, std::vector<Frame>* out);

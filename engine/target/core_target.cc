@@ -65,7 +65,10 @@ std::unique_ptr<CoreTarget> CoreTarget::open(const std::string& exe, const std::
         ti.index = index++;
         uint64_t regs[27];
         std::memcpy(regs, d + kPrReg, sizeof regs);
-        ti.regs = Registers{regs[kRip], regs[kRsp], regs[kRbp], regs[kFsBase]};
+        ti.regs = Registers{regs[kRip], regs[kRsp], regs[kRbp], regs[kFsBase], {}};
+        // user_regs_struct's order (sys/user.h) for each DWARF register number.
+        static constexpr size_t kUserRegOf[16] = {10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0};
+        for (size_t r = 0; r < 16; r++) ti.regs->gpr[r] = regs[kUserRegOf[r]];
         // The kernel writes the thread that took the signal first (binfmt_elf.c
         // fill_note_info): it is the one a debugger selects on a core.
         ti.selected = t->threads_.empty();

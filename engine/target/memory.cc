@@ -6,8 +6,17 @@ void Memory::syncStop() {
   uint64_t id = target_.stopId();
   if (id != stopId_) {
     pages_.clear();
+    scratch_.clear();
     stopId_ = id;
   }
+}
+
+uint64_t Memory::scratch(const std::string& bytes) {
+  if (scratch_.size() + bytes.size() + 16 > kMaxScratch) return 0;
+  scratch_.resize((scratch_.size() + 15) & ~size_t{15});  // aligned, as a value would be
+  uint64_t at = kScratchBase + scratch_.size();
+  scratch_ += bytes;
+  return at;
 }
 
 const Memory::Page& Memory::page(uint64_t base) {
@@ -25,6 +34,12 @@ const Memory::Page& Memory::page(uint64_t base) {
 bool Memory::read(uint64_t addr, void* buf, size_t n) {
   if (n == 0) return true;
   if (addr + n < addr) return false;
+  if (isScratch(addr)) {
+    uint64_t off = addr - kScratchBase;
+    if (off > scratch_.size() || n > scratch_.size() - off) return false;
+    std::memcpy(buf, scratch_.data() + off, n);
+    return true;
+  }
   // Big blocks (whole stacks) bypass the page cache: one target read instead of many.
   if (n > 4 * kPage) return readTarget(addr, buf, n);
   auto* out = static_cast<uint8_t*>(buf);

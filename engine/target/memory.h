@@ -56,6 +56,15 @@ class Memory {
   std::optional<std::string> goString(uint64_t addr, size_t maxLen = bounds::kMaxString);
   std::optional<std::string> bytes(uint64_t ptr, size_t len);
 
+  // Bytes the engine put together itself (a value whose DWARF pieces lie in registers or in
+  // separate stack slots) at an address of their own, where reads then find them. That
+  // range is not canonical on amd64: no target address is ever in it. Kept until the stop
+  // changes, at most kMaxScratch bytes (then 0: nothing made).
+  uint64_t scratch(const std::string& bytes);
+  static bool isScratch(uint64_t addr) { return addr >= kScratchBase; }
+  // Drops them: at the start of each command, which alone holds their addresses.
+  void clearScratch() { scratch_.clear(); }
+
   Target& target() { return target_; }
   // Where the target cannot be read, a second source: the executable's own file-backed
   // sections (a core omits mappings the process never wrote).
@@ -66,6 +75,9 @@ class Memory {
 
  private:
   static constexpr uint64_t kPage = 4096;
+  static constexpr uint64_t kScratchBase = 0xfffe'0000'0000'0000ull;
+  static constexpr size_t kMaxScratch = size_t{1} << 20;
+  std::string scratch_;  // at kScratchBase
   // At most this many pages are kept (32 MiB); past it the cache starts afresh. Goroutines
   // are read one after another, so recency matters more than a precise LRU.
   static constexpr size_t kMaxPages = 8192;

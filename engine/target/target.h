@@ -8,6 +8,7 @@
 // run code in the target.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,12 +17,19 @@
 
 namespace goinspect {
 
-// The registers the unwinder needs, for linux/amd64 (rip, rsp, rbp and the TLS base).
+// The general registers in DWARF's numbering for amd64 (System V ABI, figure 3.36): the
+// names a debugger knows them by.
+inline constexpr std::array<const char*, 16> kDwarfGprNames = {
+    "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
+
+// The registers the unwinder needs, for linux/amd64 (rip, rsp, rbp and the TLS base), and
+// the general registers, by DWARF number, for the values of the innermost frame.
 struct Registers {
   uint64_t pc = 0;
   uint64_t sp = 0;
   uint64_t fp = 0;
   std::optional<uint64_t> fsBase;  // absent where the debugger does not expose it
+  std::array<std::optional<uint64_t>, 16> gpr;  // absent where the debugger does not give them
 };
 
 struct ThreadInfo {

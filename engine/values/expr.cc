@@ -80,6 +80,9 @@ class Parser {
     if (eat('&')) {
       Operand o = unary();
       if (!o.addr) fail(fmt::format("cannot take the address of {}", o.text));
+      if (Memory::isScratch(*o.addr))
+        fail(fmt::format("cannot take the address of {}: at this pc it is in registers or in pieces apart, "
+                         "not in one place", o.text));
       Operand p;
       p.type = T_.pointerTo(o.type);
       p.pointer = *o.addr;

@@ -144,7 +144,8 @@ nlohmann::json formatJson(const Value& v) {
   j["type"] = v.typeName;
   j["kind"] = kindName(v.kind);
   j["value"] = formatText(v);
-  if (v.addr) j["address"] = fmt::format("{:#x}", *v.addr);
+  // A value put together from registers or pieces apart (Memory::scratch) has no address.
+  if (v.addr && !Memory::isScratch(*v.addr)) j["address"] = fmt::format("{:#x}", *v.addr);
   if (v.error) {
     j["available"] = false;
     j["reason"] = *v.error;

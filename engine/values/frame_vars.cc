@@ -132,6 +132,12 @@ std::optional<std::vector<Op>> locationAt(Dwarf_Attribute* attr, uint64_t pc, st
 
 struct Known {
   uint64_t cfa = 0, sp = 0, bias = 0;
+  const Registers* regs = nullptr;  // the thread's, for the innermost frame of a running goroutine
+  std::optional<uint64_t> gpr(unsigned r) const {
+    if (r == kRegSp) return sp;
+    if (regs && r < regs->gpr.size()) return regs->gpr[r];
+    return std::nullopt;
+  }
 };
 
 // Evaluates a location expression into pieces. Returns false with *why when an operation
@@ -146,12 +152,18 @@ bool evaluate(const std::vector<Op>& ops, const Known& k, std::vector<Piece>* ou
     return true;
   };
   auto reg = [&](unsigned r, uint64_t* v) {
-    if (r == kRegSp) {
-      *v = k.sp;
+    if (auto x = k.gpr(r)) {
+      *v = *x;
       return true;
     }
     *why = fmt::format("it is computed from {}, which is not known in this frame", regName(r));
     return false;
+  };
+  // A register's value when known (the innermost frame of a running goroutine), else the
+  // register itself: unavailable.
+  auto regPiece = [&](unsigned r) {
+    if (auto x = k.gpr(r); x && r != kRegSp) return Piece{Piece::kImplicit, 0, *x, r};
+    return Piece{Piece::kRegister, 0, 0, r};
   };
   for (const Op& op : ops) {
     uint8_t a = op.atom;
@@ -159,9 +171,9 @@ bool evaluate(const std::vector<Op>& ops, const Known& k, std::vector<Piece>* ou
     if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
       stack.push_back(a - DW_OP_lit0);
     } else if (a >= DW_OP_reg0 && a <= DW_OP_reg31) {
-      cur = Piece{Piece::kRegister, 0, 0, static_cast<unsigned>(a - DW_OP_reg0)};
+      cur = regPiece(static_cast<unsigned>(a - DW_OP_reg0));
     } else if (a == DW_OP_regx) {
-      cur = Piece{Piece::kRegister, 0, 0, static_cast<unsigned>(op.n1)};
+      cur = regPiece(static_cast<unsigned>(op.n1));
     } else if (a >= DW_OP_breg0 && a <= DW_OP_breg31) {
       if (!reg(a - DW_OP_breg0, &x)) return false;
       stack.push_back(x + op.n1);
@@ -253,8 +265,11 @@ bool attrFlag(Dwarf_Die* die, unsigned name) {
 namespace {
 
 // Where a variable is at `pc`: a memory address (one location, or memory pieces that follow
-// one another), or nullopt with why (a register, a piece gone, a computed value, ...).
-std::optional<uint64_t> placeAt(Dwarf_Attribute* la, uint64_t pc, const Known& k, std::string* whyOut) {
+// one another), or nullopt with why (a register, a piece gone, ...). With `mem`, a value
+// whose pieces are in registers the frame knows or in separate memory is put together in
+// Memory's scratch (*assembled then); `size` is the type's, for a whole-value piece.
+std::optional<uint64_t> placeAt(Dwarf_Attribute* la, uint64_t pc, const Known& k, Memory* mem, uint64_t size,
+                                bool* assembled, std::string* whyOut) {
   std::string why;
   auto ops = locationAt(la, pc, &why);
   std::vector<Piece> pieces;
@@ -270,27 +285,60 @@ std::optional<uint64_t> placeAt(Dwarf_Attribute* la, uint64_t pc, const Known& k
     *whyOut = why;
     return std::nullopt;
   }
+  bool contiguous = true;
   uint64_t at = pieces[0].value, next = at;
   for (const Piece& p : pieces) {
     if (p.kind == Piece::kRegister) {
-      *whyOut = fmt::format("at this pc it is in {}, and registers are not kept across calls", regName(p.reg));
+      *whyOut = k.regs ? fmt::format("at this pc it is in {}, which the debugger did not give", regName(p.reg))
+                       : fmt::format("at this pc it is in {}, and registers are not kept across calls", regName(p.reg));
       return std::nullopt;
     }
     if (p.kind == Piece::kGone) {
       *whyOut = "optimised away at this pc (part of it, at least)";
       return std::nullopt;
     }
-    if (p.kind == Piece::kImplicit) {
-      *whyOut = "it is a computed value at this pc, which is not read yet";
-      return std::nullopt;
-    }
-    if (p.value != next) {
-      *whyOut = "its pieces are in separate places at this pc, which is not read yet";
-      return std::nullopt;
-    }
+    if (p.kind != Piece::kMemory || p.value != next) contiguous = false;
     next = p.value + p.size;
   }
-  return at;
+  if (contiguous) return at;
+  // Put together: each piece's bytes in order, a register's or computed value's little-endian.
+  if (!mem) {
+    *whyOut = "its pieces are in separate places at this pc, which is not read here";
+    return std::nullopt;
+  }
+  std::string bytes;
+  for (const Piece& p : pieces) {
+    uint64_t n = p.size ? p.size : size;
+    if (n == 0 || n > 4096 || bytes.size() + n > size) {
+      *whyOut = "its DWARF pieces do not add up to its type's size";
+      return std::nullopt;
+    }
+    if (p.kind == Piece::kMemory) {
+      std::string part(n, '\0');
+      if (!mem->read(p.value, part.data(), n)) {
+        *whyOut = fmt::format("cannot read its {} bytes at {:#x}", n, p.value);
+        return std::nullopt;
+      }
+      bytes += part;
+    } else {
+      if (n > 8) {
+        *whyOut = "a piece of it is a value wider than a register";
+        return std::nullopt;
+      }
+      for (uint64_t b = 0; b < n; b++) bytes += static_cast<char>((p.value >> (8 * b)) & 0xff);
+    }
+  }
+  if (bytes.size() != size) {
+    *whyOut = "its DWARF pieces do not add up to its type's size";
+    return std::nullopt;
+  }
+  uint64_t scratch = mem->scratch(bytes);
+  if (!scratch) {
+    *whyOut = "too many values put together from pieces in one command";
+    return std::nullopt;
+  }
+  *assembled = true;
+  return scratch;
 }
 
 }  // namespace
@@ -350,7 +398,7 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
   if (fn < 0) return out;
   if (function) *function = attrString(&raw[fn], DW_AT_name);
 
-  Known k{f.cfa, f.sp, bias_};
+  Known k{f.cfa, f.sp, bias_, f.regs};
   for (int i = fn; i >= start; i--) {  // the function's own variables first, then blocks'
     Dwarf_Die child;
     if (dwarf_child(&raw[i], &child) != 0) continue;
@@ -383,14 +431,15 @@ std::vector<FrameVar> FrameVars::at(const FrameInfo& f, std::string* function) {
         continue;
       }
       std::string why;
-      if (auto at = placeAt(&la, pc, k, &why)) {
+      uint64_t size = v.type ? types_.type(v.type).size : 0;
+      if (auto at = placeAt(&la, pc, k, mem_, size, &v.assembled, &why)) {
         v.addr = at;
       } else if (f.returnAddress) {
         // At the call (pc-1) the value was in a register, which the call does not keep; if
         // DWARF places it in memory from the return address on, it was stored there before
         // the call (no instruction of this function runs between the two), and is there now.
         std::string later;
-        if (auto at2 = placeAt(&la, f.pc - bias_, k, &later)) {
+        if (auto at2 = placeAt(&la, f.pc - bias_, k, mem_, size, &v.assembled, &later)) {
           v.addr = at2;
           v.atReturn = true;
         } else {

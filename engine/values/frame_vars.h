@@ -6,10 +6,11 @@
 //   FrameVars vars(types, bias);
 //   for (const FrameVar& v : vars.at(frameInfo)) ...   // v.location says where, or why not
 //
-// What is known: the CFA (the runtime's fp: the caller's sp) and the sp, from our unwinder.
-// Go keeps no register across a call (the ABI has no callee-saved registers), so a value
-// that DWARF places in a register at a parked frame's pc is gone: it is unavailable, with
-// the register named, never guessed from what the register holds now.
+// What is known: the CFA (the runtime's fp: the caller's sp) and the sp, from our unwinder,
+// and for the innermost frame of a running goroutine its thread's registers. Go keeps no
+// register across a call (the ABI has no callee-saved registers), so a value that DWARF
+// places in a register at a parked frame's pc is gone: it is unavailable, with the register
+// named, never guessed from what the register holds now.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "memory.h"
 #include "types.h"
 
 namespace goinspect {
@@ -29,6 +31,9 @@ struct FrameInfo {
   int inlineDepth = 0;      // 0: the innermost logical frame at this pc; 1: its caller ...
   std::string function;     // the frame's function as pclntab names it
   int line = 0;             // the frame's line (0: unknown)
+  // The thread's registers, when this is the innermost frame of a running goroutine (its
+  // pc and sp are the thread's): a value DWARF places in a register is then known.
+  const Registers* regs = nullptr;
 };
 
 struct FrameVar {
@@ -48,11 +53,15 @@ struct FrameVar {
   bool fromTraceback = false;
   // In a register at the call (pc-1), in memory from the return address on: read there.
   bool atReturn = false;
+  // Put together from the thread's registers or from stack slots apart (DWARF pieces): addr
+  // is Memory's scratch copy, not a place in the target, and the value has no address.
+  bool assembled = false;
 };
 
 class FrameVars {
  public:
-  FrameVars(GoTypes& types, uint64_t bias) : types_(types), bias_(bias) {}
+  // mem: where pieces in separate places are read (nullptr: such values are unavailable).
+  FrameVars(GoTypes& types, uint64_t bias, Memory* mem = nullptr) : types_(types), bias_(bias), mem_(mem) {}
   // The variables in scope at the frame, arguments first (in declaration order), then
   // locals by name. Empty when DWARF has no scope for the pc. The function the scope is
   // of is in *function when given.
@@ -61,6 +70,7 @@ class FrameVars {
  private:
   GoTypes& types_;
   uint64_t bias_;
+  Memory* mem_;
 };
 
 }  // namespace goinspect

@@ -96,6 +96,7 @@ class Truth:
         self.errors: List[Tuple[str, str]] = []  # (expression, substring of the error)
         self.args: List[Tuple[str, str, str, str]] = []  # (goroutine, function, name, text)
         self.addrs: Dict[str, Tuple[str, str]] = {}  # VALUE name -> (reflect's type, address)
+        self.spinner: Optional[str] = None  # the goroutine spinning in main.holdLocals (hang)
 
 
 def parse_truth(text: str) -> Truth:
@@ -113,6 +114,8 @@ def parse_truth(text: str) -> Truth:
             if not tab:
                 raise ValueError(f"{word} line without a tab: {line!r}")
             (t.exprs if word == "EXPR" else t.errors).append((expr, val))
+        elif word == "SPINNER":
+            t.spinner = rest.strip()
         elif word == "ADDR":
             name, _, typed = rest.partition(" ")
             typ, _, addr = typed.rpartition(" ")
@@ -577,6 +580,38 @@ class Runner(cg.Runner):
         d.note("locals of main.holdLocals: " + "; ".join(counts))
         return d
 
+    def case_spinning(self, fe: str, exe: str, optimised: bool, work: str) -> Diffs:
+        """Live, the goroutine spinning in main.holdLocals: its innermost frame runs on its
+        thread, whose registers the debugger gives, so a local DWARF places in a register
+        is known. Every local shown must be the truth, and none may be unavailable for being
+        "in a register across a call" (there is no call)."""
+        h = cg.HangingFixture(exe, work, "system")
+        try:
+            truth = self._truth(h.stdout, work)
+            if not truth.spinner:
+                raise CaseError("no SPINNER line in the fixture's stdout")
+            cmd = " ".join(["go locals --json", *VALUE_OPTIONS, "--goroutine", truth.spinner,
+                            "--frame", "main.holdLocals"])
+            if fe == "lldb":
+                res = run_lldb(self.plugin, [f"process attach --pid {h.pid}"], [cmd], ["process detach"], work)
+            else:
+                res = run_gdb(self.script, exe, None, [cmd], work, pid=h.pid)
+            h.check_running_after_detach(fe)
+        finally:
+            h.close()
+        ok, out, err = res["results"][0]
+        d = Diffs()
+        if not ok:
+            d.msg(f"{fe}: go locals of the spinning goroutine failed: {err.strip()[:300]}")
+            return d
+        fd, shown, hidden = compare_locals(truth, out, optimised, fe)
+        d.items.extend(fd.items)
+        for v in json.loads(out)["frames"][0]["variables"]:
+            if "not kept across calls" in (v.get("reason") or ""):
+                d.msg(f"{fe}: local {v.get('name')} of the running frame: {v.get('reason')}")
+        d.note(f"{fe} live, the spinning goroutine's main.holdLocals: {shown} shown, {hidden} not")
+        return d
+
     def case_debug_file(self, how: str, fe: str, exe: str, core: str, truth: Truth,
                         work: str) -> Diffs:
         """The plain build's DWARF moved to a separate file (objcopy --only-keep-debug, then
@@ -858,6 +893,9 @@ class Runner(cg.Runner):
                 if mode == "plain" and fe in self.args.front_ends and selected(f"{base}/live-{fe}"):
                     self.guarded(f"{base}/live-{fe}", FIXTURE, exe,
                                  lambda work, fe=fe: self.case_live(fe, exe, work))
+                if fe in self.args.front_ends and selected(f"{base}/spinning-{fe}"):
+                    self.guarded(f"{base}/spinning-{fe}", FIXTURE, exe,
+                                 lambda work, fe=fe: self.case_spinning(fe, exe, mode != "noopt", work))
 
 
 def main(argv=None) -> int:
