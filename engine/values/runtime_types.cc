@@ -155,18 +155,11 @@ std::optional<TypeId> RuntimeTypes::decode(uint64_t addr, int depth) {
     return p && *p ? decode(*p, depth + 1).value_or(0) : 0;
   };
   switch (static_cast<GoKind>(kind)) {
-    case GoKind::Pointer: {
-      TypeId e = ref(kPtrType, "Elem");
-      types_.edit(id).elem = e;
-      break;
-    }
-    case GoKind::Slice: {
-      TypeId e = ref(kSliceType, "Elem");
-      types_.edit(id).elem = e;
-      break;
-    }
+    case GoKind::Pointer:
+    case GoKind::Slice:
     case GoKind::Chan: {
-      TypeId e = ref(kChanType, "Elem");
+      GoKind k = static_cast<GoKind>(kind);
+      TypeId e = ref(k == GoKind::Pointer ? kPtrType : k == GoKind::Slice ? kSliceType : kChanType, "Elem");
       types_.edit(id).elem = e;
       break;
     }

@@ -536,6 +536,15 @@ class Runner(cg.Runner):
         write_report(os.path.join(work, f"{fe}-report.txt"), cmds, results, truth)
         return compare(truth, cmds, results, fe)
 
+    def prints(self, fe: str, exe: str, core: str, arg_lists: List[List[str]], work: str) -> List:
+        """`go print ARGS` of each argument list on the core, through one front end."""
+        if fe == "cli":
+            return run_cli(self.cli, exe, core, arg_lists, work)
+        cmds = [debugger_command(a) for a in arg_lists]
+        if fe == "lldb":
+            return run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'], cmds, [], work)["results"]
+        return run_gdb(self.script, exe, core, cmds, work)["results"]
+
     def case_live(self, fe: str, exe: str, work: str) -> Diffs:
         """Attach to the hanging fixture, print every VALUE, detach: the process runs on."""
         h = cg.HangingFixture(exe, work, "system")
@@ -652,14 +661,7 @@ class Runner(cg.Runner):
         if not truth.args:
             raise CaseError("no ARG lines in the fixture's stdout")
         arg_lists = arg_commands(truth)
-        if fe == "cli":
-            results = run_cli(self.cli, exe, core, arg_lists, work)
-        elif fe == "lldb":
-            results = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
-                               [debugger_command(a) for a in arg_lists], [], work)["results"]
-        else:
-            results = run_gdb(self.script, exe, core, [debugger_command(a) for a in arg_lists],
-                              work)["results"]
+        results = self.prints(fe, exe, core, arg_lists, work)
         d, outcomes = args_outcomes(truth, results, optimised, fe)
         right = sum(1 for o, _ in outcomes if o == "right")
         unavailable = sum(1 for o, _ in outcomes if o == "unavailable")
@@ -763,14 +765,7 @@ class Runner(cg.Runner):
         if not names:
             raise CaseError("no ADDR lines in the fixture's stdout")
         arg_lists = [VALUE_OPTIONS + [f"*(*{truth.addrs[n][0]})({truth.addrs[n][1]})"] for n in names]
-        if fe == "cli":
-            results = run_cli(self.cli, exe, core, arg_lists, work)
-        elif fe == "lldb":
-            results = run_lldb(self.plugin, [f'target create "{exe}" --core "{core}"'],
-                               [debugger_command(a) for a in arg_lists], [], work)["results"]
-        else:
-            results = run_gdb(self.script, exe, core, [debugger_command(a) for a in arg_lists],
-                              work)["results"]
+        results = self.prints(fe, exe, core, arg_lists, work)
         d = Diffs()
         right = partly = 0
         for n, args, (ok, out, err) in zip(names, arg_lists, results):
