@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
 from typing import Dict, List, Optional, Tuple
 
