@@ -58,7 +58,7 @@ std::string runtimeFloat(double v) {
 // An interface value's text as printpanics would print it.
 class ValueReader {
  public:
-  ValueReader(Runtime& rt) : rt_(rt), mem_(rt.mem()), names_(rt.prog(), rt.mem()) {
+  ValueReader(Runtime& rt) : mem_(rt.mem()), names_(rt.prog(), rt.mem()) {
     kindOff_ = rt.prog().offOpt("internal/abi.Type", "Kind_").value_or(23);
   }
 
@@ -182,7 +182,6 @@ class ValueReader {
     return "interface conversion: " + cs + " is not " + as + ": missing method " + *missing;
   }
 
-  Runtime& rt_;
   Memory& mem_;
   TypeNames names_;
   uint64_t kindOff_ = 23;

@@ -17,7 +17,7 @@ bool printableName(const std::string& s) {
 }
 }  // namespace
 
-TypeNames::TypeNames(const GoProgram& prog, Memory& mem) : prog_(prog), mem_(mem) {
+TypeNames::TypeNames(const GoProgram& prog, Memory& mem) : mem_(mem) {
   strOff_ = prog.offOpt("internal/abi.Type", "Str");
   tflagOff_ = prog.offOpt("internal/abi.Type", "TFlag");
   auto md = prog.global("runtime.firstmoduledata");

@@ -29,7 +29,6 @@ class TypeNames {
   uint64_t typesEnd() const { return etypes_; }
 
  private:
-  const GoProgram& prog_;
   Memory& mem_;
   uint64_t types_ = 0, etypes_ = 0;
   std::optional<uint64_t> strOff_, tflagOff_;

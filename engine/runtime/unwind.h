@@ -108,7 +108,6 @@ class Unwinder {
   bool onStack(const G& g, uint64_t sp) const { return sp >= g.stackLo && sp < g.stackHi; }
   bool isFunc(const Func* f, uint64_t entry) const { return f && entry && f->entry + prog_.bias() == entry; }
 
-  Runtime& rt_;
   GoProgram& prog_;
   Memory& mem_;
   std::vector<uint8_t> stack_;

@@ -209,11 +209,11 @@ std::optional<TypeId> RuntimeTypes::decode(uint64_t addr, int depth) {
         auto np = mem_.u64(f + *nameOff), tp = mem_.u64(f + *typOff), fo = mem_.u64(f + *offOff);
         bool embedded = false;
         auto fname = np ? fieldName(*np, &embedded) : std::nullopt;
-        auto ft = tp ? decode(*tp, depth + 1) : std::nullopt;
+        TypeId ft = tp ? decode(*tp, depth + 1).value_or(0) : 0;
         // A field missing, or not inside the struct, would print wrong: no struct at all.
         uint64_t whole = types_.type(id).size;
-        if (!fname || !ft || !fo || *fo > whole || types_.type(*ft).size > whole - *fo) return implausible(id);
-        fields.push_back(GoField{*fname, *fo, *ft, embedded});
+        if (!fname || !ft || !fo || *fo > whole || types_.type(ft).size > whole - *fo) return implausible(id);
+        fields.push_back(GoField{*fname, *fo, ft, embedded});
       }
       types_.edit(id).fields = std::move(fields);
       break;
