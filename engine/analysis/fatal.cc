@@ -50,9 +50,11 @@ size_t indexOf(const std::vector<Frame>& fs, std::string_view fn) {
 // and each but the last then waits in dopanic_m for the others; the last crashes. The
 // first to print is the one the runtime's account leads with, so prefer a thread in
 // dopanic_m, then one past it (crash, exit), and last one still queued in startpanic_m
-// (paniclk) or printlock.
+// (paniclk) or printlock; a thread still printing its "fatal error:" line, not yet in
+// fatalthrow (panic.go), comes last: its line may be missing from the runtime's account.
 int dyingRank(const std::vector<Frame>& fs) {
   if (indexOf(fs, "runtime.dopanic_m") < fs.size()) return 0;
+  if (indexOf(fs, "runtime.fatalthrow") == fs.size() && indexOf(fs, "runtime.fatalpanic") == fs.size()) return 3;
   if (indexOf(fs, "runtime.startpanic_m") < fs.size() || indexOf(fs, "runtime.printlock") < fs.size()) return 2;
   return 1;
 }
@@ -70,11 +72,16 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
 
   Unwinder unwinder(rt);
   std::optional<FatalError> best;  // see dyingRank
-  int bestRank = 3;
+  int bestRank = 4;
+  std::vector<FatalError::Other> others;
   auto consider = [&](FatalError&& f) {
     int r = dyingRank(f.frames);
-    if (r < bestRank) best = std::move(f), bestRank = r;
-    return r == 0;
+    if (r < bestRank) {
+      if (best) others.push_back({best->kind, best->message, best->tid, best->threadIndex, best->goroutine});
+      best = std::move(f), bestRank = r;
+    } else {
+      others.push_back({f.kind, f.message, f.tid, f.threadIndex, f.goroutine});
+    }
   };
   for (const ThreadContext& t : snap.threads) {
     FatalError f;
@@ -107,7 +114,7 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
           if (!f.message) f.message = "stack overflow";
         }
       }
-      if (consider(std::move(f))) break;
+      consider(std::move(f));
       continue;
     }
     size_t p = indexOf(f.frames, "runtime.fatalpanic");
@@ -120,8 +127,12 @@ std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap) {
           f.thrower = f.frames[i].function;
           break;
         }
-      if (consider(std::move(f))) break;
+      consider(std::move(f));
     }
+  }
+  if (best) {
+    std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.threadIndex < b.threadIndex; });
+    best->others = std::move(others);
   }
   return best;
 }

@@ -31,11 +31,23 @@ struct FatalError {
   // The thread's frames, innermost first: its system stacks', then at most the innermost
   // 64 of its goroutine's.
   std::vector<Frame> frames;
+  // Other threads that threw or died of a panic at the same moment (two writers of one map
+  // can throw "concurrent map writes" and "bad map state" together): each printed its own
+  // "fatal error:" line, in an order the core does not record.
+  struct Other {
+    std::string kind;
+    std::optional<std::string> message;
+    uint64_t tid = 0;
+    uint32_t threadIndex = 0;
+    const GoroutineView* goroutine = nullptr;
+  };
+  std::vector<Other> others;
 };
 
 // The thread whose frames show a throw or a fatal panic; when several do, the one whose
 // account the runtime printed first (see dyingRank in fatal.cc), else the first in the
-// debugger's order; nullopt when no thread shows one. Reads only; never throws for a bad thread, it is skipped.
+// debugger's order, with the other throwing threads in its `others`; nullopt when no thread
+// shows one. Reads only; never throws for a bad thread, it is skipped.
 std::optional<FatalError> findFatal(Runtime& rt, const Snapshot& snap);
 
 }  // namespace goinspect

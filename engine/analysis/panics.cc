@@ -422,6 +422,18 @@ std::string firstUserFunction(const GoroutineView& v) {
 
 }  // namespace
 
+std::string Cause::othersText() const {
+  if (!fatal || fatal->others.empty()) return "";
+  std::string s = "; at the same moment";
+  for (size_t i = 0; i < fatal->others.size(); i++) {
+    const FatalError::Other& o = fatal->others[i];
+    std::string what = o.kind == "panic" ? "a fatal panic" : "fatal error: " + o.message.value_or("?");
+    s += fmt::format("{} {} on thread #{}{}", i ? "," : "", what, o.threadIndex,
+                     o.goroutine ? fmt::format(" (goroutine {})", o.goroutine->g.goid) : "");
+  }
+  return s;
+}
+
 std::string Cause::text() const {
   if (kind == "none") return "";
   std::string where = threadIndex ? fmt::format("thread #{}{}", *threadIndex, mId ? fmt::format(" (m{})", *mId) : "")
@@ -443,7 +455,8 @@ std::string Cause::text() const {
     std::string s = fmt::format("fatal error: {}", message.empty() ? "?" : message);
     if (signal) s += fmt::format(" [signal {}{}]", *signal, sigpc ? fmt::format(" pc={:#x}", *sigpc) : "");
     if (goroutine) g += " at " + firstUserFunction(*goroutine);
-    return s + fmt::format(" (thrown by {} in {} on {})", function.empty() ? "runtime.throw" : function, g, where);
+    return s + fmt::format(" (thrown by {} in {} on {}){}", function.empty() ? "runtime.throw" : function, g, where,
+                           othersText());
   }
   std::string s = message;
   if (sigpc) s += fmt::format(" (PC={:#x}", *sigpc);

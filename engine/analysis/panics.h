@@ -52,6 +52,9 @@ struct Cause {
   // One line that starts as the runtime's own first line ("panic: ...", "fatal error: ...",
   // "SIGSEGV: segmentation violation") and says where.
   std::string text() const;
+  // "; at the same moment fatal error: bad map state on thread #3 (goroutine 7)" when other
+  // threads threw too, else "".
+  std::string othersText() const;
 };
 
 Cause findCause(Runtime& rt, const Snapshot& snap);

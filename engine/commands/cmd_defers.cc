@@ -31,12 +31,14 @@ const Usage kPanicsUsage = {
     "First the cause of death, in one line, for a core or a process stopped at its end: an "
     "unrecovered panic (its value), a fatal runtime error (the message, the function that threw, its "
     "goroutine and thread) or a signal in code that could not turn it into a panic (the signal, the "
-    "thread, the pc and fault address).\n"
+    "thread, the pc and fault address). When other threads threw at the same moment (two writers of one "
+    "map), they follow on the same line.\n"
     "Then every goroutine with a panic in flight (g._panic), oldest first as the runtime prints them: "
     "the value's dynamic type and text (strings, errors and runtime errors where the memory says it), "
     "recovered or not, Goexit, and the deferred call the panic is running.",
     {jsonOption("{\"cause\": {\"kind\" (panic|fatal|signal|none), \"message\", \"goroutine\", \"m\", "
-                "\"thread\", \"signal\", \"function\"}, \"goroutines\": [{\"id\", \"panics\": [{\"type\", "
+                "\"thread\", \"signal\", \"function\", \"others\": [{\"kind\", \"message\", \"goroutine\", "
+                "\"thread\"}]}, \"goroutines\": [{\"id\", \"panics\": [{\"type\", "
                 "\"value\", \"recovered\", \"goexit\", \"running_defer\"}]}]}"),
      outputOption()}};
 
@@ -260,6 +262,7 @@ json causeJson(const Cause& c) {
   if (c.sigaddr) j["signal_addr"] = hex(*c.sigaddr);
   if (c.sigcode) j["signal_code"] = *c.sigcode;
   if (c.signal) j["in_cgo"] = c.inCgo;
+  j["others"] = c.fatal ? othersJson(*c.fatal) : json::array();
   return j;
 }
 

@@ -221,7 +221,19 @@ json fatalJson(const FatalError& f) {
           {"thread", f.threadIndex},
           {"m", f.mId ? json(*f.mId) : json(nullptr)},
           {"thrower", f.thrower.empty() ? json(nullptr) : json(f.thrower)},
-          {"frames", frames}};
+          {"frames", frames},
+          {"others", othersJson(f)}};
+}
+
+json othersJson(const FatalError& f) {
+  json arr = json::array();
+  for (const FatalError::Other& o : f.others)
+    arr.push_back({{"kind", o.kind},
+                   {"message", o.message ? json(*o.message) : json(nullptr)},
+                   {"goroutine", o.goroutine ? json(o.goroutine->g.goid) : json(nullptr)},
+                   {"thread_id", o.tid},
+                   {"thread", o.threadIndex}});
+  return arr;
 }
 
 }  // namespace goinspect

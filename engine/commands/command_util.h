@@ -93,6 +93,8 @@ FrameArgs traceArgsOf(Session& s);
 // The fatal error (cmd_stacks.cc) and the cause of death (cmd_defers.cc) as JSON, as go
 // stacks, go panics and go info show them.
 nlohmann::json fatalJson(const FatalError& f);
+// The other threads that threw at the same moment: [{"kind", "message", "goroutine", "thread_id", "thread"}].
+nlohmann::json othersJson(const FatalError& f);
 struct Cause;
 nlohmann::json causeJson(const Cause& c);
 

@@ -244,6 +244,10 @@ class Cause:
     panic_lines: List[Tuple[str, bool]] = field(default_factory=list)  # (value, recovered)
     frames: List[str] = field(default_factory=list)  # functions of the cause's stacks
     in_cgo: bool = False  # "signal arrived during cgo execution"
+    # Every "fatal error:" message anywhere in the dump. Two threads can throw at once (the
+    # writers of one map: "concurrent map writes" and "bad map state"); each prints its line
+    # before taking paniclk, so which line comes first is a race, not the runtime's choice.
+    fatal_messages: List[str] = field(default_factory=list)
 
 
 _RECOVERED = re.compile(r" \[recovered(?:, repanicked)?\]$")
@@ -279,6 +283,8 @@ def expected_cause(text: str, dump: crashdump.Dump) -> Optional[Cause]:
         c.signal = mi.group(1) if mi else None
     elif kind == "fatal":
         c.message = dump.fatal_error or rt_line[len("fatal error: "):]
+        c.fatal_messages = list(dict.fromkeys(ln[len("fatal error: "):] for ln in lines
+                                              if ln.startswith("fatal error: ")))
     else:
         c.message = rt_line
         c.signal = rt_line.split(":", 1)[0]
@@ -523,10 +529,24 @@ def compare_cause(d: WDiffs, pc, c: Optional[Cause], *, live: bool, cause_ids: L
         if live and pc.get("kind") != "none":
             d.exp(None, "cause kind (live process)", "none", pc.get("kind"))
         return
+    several = len(c.fatal_messages) > 1
     for k, v in (("kind", c.kind), ("message", c.message), ("signal", c.signal),
                  ("goroutine", c.goroutine)):
+        if k == "message" and several:
+            continue
         if pc.get(k) != v:
             d.exp(None, f"cause {k}", v, pc.get(k))
+    if several:
+        # Several threads threw: the message is the one of the goroutine the dump leads with
+        # (compared above), and the others must all be named too.
+        if pc.get("message") not in c.fatal_messages:
+            d.exp(None, "cause message (one of the dump's fatal errors)", c.fatal_messages,
+                  pc.get("message"))
+        others = pc.get("others") if isinstance(pc.get("others"), list) else []
+        shown = {pc.get("message")} | {o.get("message") for o in others if isinstance(o, dict)}
+        if not set(c.fatal_messages) <= shown:
+            d.exp(None, "cause others (every fatal error the dump printed)",
+                  sorted(c.fatal_messages), sorted(str(x) for x in shown))
     if cause_ids and c.goroutine not in cause_ids:
         d.msg(f"the dump's cause goroutine {c.goroutine} is not the fixture's CAUSE "
               f"{cause_ids} (fixture or harness bug)")
@@ -561,7 +581,7 @@ def compare_info(d: WDiffs, info_text: Optional[str], c: Optional[Cause]):
         if row is not None:
             d.exp(None, "go info died of (live process)", None, row)
         return
-    accepted = [c.first_line, c.runtime_line]
+    accepted = [c.first_line, c.runtime_line] + ["fatal error: " + m for m in c.fatal_messages]
     if c.kind == "panic":
         accepted.append("panic: " + c.message)
     if row is None or not any(row.startswith(a) for a in accepted):
@@ -664,7 +684,9 @@ def fake_cause(c: Optional[Cause]) -> dict:
                 "thread": None, "signal": None, "function": None}
     return {"kind": c.kind, "message": c.message, "goroutine": c.goroutine, "m": c.m,
             "thread": 1 if c.goroutine is not None else None, "signal": c.signal,
-            "function": c.frames[0] if c.frames else None}
+            "function": c.frames[0] if c.frames else None,
+            "others": [{"kind": "fatal", "message": m, "goroutine": None, "thread": 2}
+                       for m in c.fatal_messages if m != c.message]}
 
 
 def fake_info(c: Optional[Cause]) -> str:

@@ -641,6 +641,27 @@ class Compare(unittest.TestCase):
                                                NILPTR_DUMP, [12]))
         self.assertIn("the dump's cause goroutine 11 is not the fixture's CAUSE [12]", out)
 
+    def test_two_throwing_threads(self):
+        # Both writers of a map threw; their "fatal error:" lines come in either order.
+        text = "fatal error: bad map state\n" + MAPWRITES_DUMP
+        dump = crashdump.parse(text)
+        self.assertEqual(self.cause_of(text).fatal_messages,
+                         ["bad map state", "concurrent map writes"])
+        ans = cd.fake_cause_answers(dump, text)
+        ans["panics"]["cause"]["message"] = "concurrent map writes"
+        ans["panics"]["cause"]["others"] = [{"kind": "fatal", "message": "bad map state"}]
+        ans["info"] = "died of   fatal error: concurrent map writes (thrown by ...)\n"
+        self.assertEqual(cd.compare_cause_case(ans, dump, text, [6]).items, [])
+        ans["panics"]["cause"]["others"] = []
+        out = diffs_text(cd.compare_cause_case(ans, dump, text, [6]))
+        self.assertIn("cause others (every fatal error the dump printed)", out)
+        ans["panics"]["cause"]["message"] = "something else"
+        out = diffs_text(cd.compare_cause_case(ans, dump, text, [6]))
+        self.assertIn("cause message (one of the dump's fatal errors)", out)
+
+    def cause_of(self, text):
+        return cd.expected_cause(text, crashdump.parse(text))
+
 
 def fixture_root():
     return os.environ.get("GOINSPECT_FIXTURE_DIR",
