@@ -4,6 +4,9 @@
 //   goinspect EXE CORE bt 1
 //   goinspect --symbols EXE.debug EXE CORE locals --frame all   (a separate debug file)
 //   goinspect help [COMMAND]
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -16,6 +19,34 @@
 namespace {
 
 constexpr size_t kHelpWidth = 79;
+
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void onSigint(int) { interrupted = 1; }
+
+// Long work as the CLI shows it: a single updating line on stderr when it is a terminal,
+// and Ctrl-C (SIGINT) to stop the command with what it got so far said.
+class CliFrontEnd : public goinspect::FrontEnd {
+ public:
+  bool interruptRequested() override { return interrupted != 0; }
+  void progress(const std::string& title, uint64_t done, uint64_t total) override {
+    if (!isatty(2)) return;
+    if (total)
+      std::fprintf(stderr, "\r\033[Kgoinspect: %s: %llu of %llu (%llu%%)", title.c_str(),
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                   static_cast<unsigned long long>(done * 100 / total));
+    else
+      std::fprintf(stderr, "\r\033[Kgoinspect: %s: %llu", title.c_str(), static_cast<unsigned long long>(done));
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void progressEnd() override {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  bool shown_ = false;
+};
 
 int usage() {
   std::fprintf(stderr,
@@ -61,6 +92,11 @@ int main(int argc, char** argv) {
   try {
     auto target = goinspect::CoreTarget::open(absolutePath(argv[1]), argv[2]);
     target->setSymbolFile(symbols);
+    CliFrontEnd frontEnd;
+    target->setFrontEnd(&frontEnd);
+    struct sigaction sa {};
+    sa.sa_handler = onSigint;
+    sigaction(SIGINT, &sa, nullptr);
     goinspect::Session session(*target);
     std::vector<std::string> args(argv + 3, argv + argc);
     goinspect::CommandResult r = goinspect::runCommand(session, args);

@@ -12,6 +12,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <memory>
@@ -25,6 +28,17 @@
 
 namespace {
 
+// Ctrl-C while a command runs: GDB hands it to Python (PyErr_SetInterrupt), and Python
+// raises KeyboardInterrupt in whichever callback (a memory read) runs next. The callbacks'
+// errors are cleared, so that one is remembered here for GdbFrontEnd; each command starts
+// with it false.
+bool keyboardInterrupt = false;
+
+void clearPyError() {
+  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) keyboardInterrupt = true;
+  PyErr_Clear();
+}
+
 // A Python str as a std::string, "" for anything else; takes the reference.
 std::string stringOf(PyObject* r) {
   std::string s;
@@ -32,7 +46,7 @@ std::string stringOf(PyObject* r) {
     Py_ssize_t n = 0;
     const char* p = PyUnicode_AsUTF8AndSize(r, &n);
     if (p) s.assign(p, static_cast<size_t>(n));
-    else PyErr_Clear();
+    else clearPyError();
   }
   Py_XDECREF(r);
   return s;
@@ -42,12 +56,12 @@ std::string stringOf(PyObject* r) {
 PyObject* callMethod(PyObject* obj, const char* name, PyObject* args) {
   PyObject* fn = PyObject_GetAttrString(obj, name);
   if (!fn) {
-    PyErr_Clear();
+    clearPyError();
     return nullptr;
   }
   PyObject* r = PyObject_CallObject(fn, args);
   Py_DECREF(fn);
-  if (!r) PyErr_Clear();
+  if (!r) clearPyError();
   return r;
 }
 
@@ -55,7 +69,7 @@ std::optional<uint64_t> asU64(PyObject* o) {
   if (!o || o == Py_None || !PyLong_Check(o)) return std::nullopt;
   unsigned long long v = PyLong_AsUnsignedLongLongMask(o);
   if (PyErr_Occurred()) {
-    PyErr_Clear();
+    clearPyError();
     return std::nullopt;
   }
   return static_cast<uint64_t>(v);
@@ -70,7 +84,7 @@ class PyTarget : public goinspect::Target {
     if (size == 0) return true;
     PyObject* args = Py_BuildValue("(KK)", (unsigned long long)addr, (unsigned long long)size);
     if (!args) {
-      PyErr_Clear();
+      clearPyError();
       return false;
     }
     PyObject* r = callMethod(obj_, "read_memory", args);
@@ -86,7 +100,7 @@ class PyTarget : public goinspect::Target {
         }
         PyBuffer_Release(&view);
       } else {
-        PyErr_Clear();
+        clearPyError();
       }
     }
     Py_DECREF(r);
@@ -100,7 +114,7 @@ class PyTarget : public goinspect::Target {
     PyObject* seq = PySequence_Fast(r, "threads() must return a sequence");
     Py_DECREF(r);
     if (!seq) {
-      PyErr_Clear();
+      clearPyError();
       return out;
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -143,7 +157,7 @@ class PyTarget : public goinspect::Target {
   std::optional<uint64_t> lookupSymbol(const std::string& name) override {
     PyObject* args = Py_BuildValue("(s)", name.c_str());
     if (!args) {
-      PyErr_Clear();
+      clearPyError();
       return std::nullopt;
     }
     PyObject* r = callMethod(obj_, "lookup_symbol", args);
@@ -232,6 +246,34 @@ int sessionInit(PyObject* self, PyObject* args, PyObject* kwds) {
   return 0;
 }
 
+// Long work as GDB shows it: a single updating line on stderr when it is a terminal, and
+// Ctrl-C, which GDB hands to Python while a Python command runs (PyErr_SetInterrupt): the
+// flag is taken here with the GIL held, so GDB's prompt does not see it again.
+class GdbFrontEnd : public goinspect::FrontEnd {
+ public:
+  bool interruptRequested() override {
+    if (PyOS_InterruptOccurred()) keyboardInterrupt = true;
+    return keyboardInterrupt;
+  }
+  void progress(const std::string& title, uint64_t done, uint64_t total) override {
+    if (!isatty(2)) return;
+    std::string line = "go: " + title + ": " + std::to_string(done);
+    if (total) line += " of " + std::to_string(total) + " (" + std::to_string(done * 100 / total) + "%)";
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void progressEnd() override {
+    if (!shown_) return;
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool shown_ = false;
+};
+
 // run(list of str) -> (ok: bool, text: str): the output when ok, else the error message.
 PyObject* sessionRun(PyObject* self, PyObject* args) {
   auto* s = reinterpret_cast<SessionObject*>(self);
@@ -257,6 +299,10 @@ PyObject* sessionRun(PyObject* self, PyObject* args) {
   }
   Py_DECREF(seq);
   goinspect::CommandResult r;
+  keyboardInterrupt = false;
+  GdbFrontEnd frontEnd;
+  goinspect::Target& target = s->session->target();
+  target.setFrontEnd(&frontEnd);
   try {
     r = goinspect::runCommand(*s->session, argv);
   } catch (const std::exception& e) {
@@ -266,8 +312,14 @@ PyObject* sessionRun(PyObject* self, PyObject* args) {
     r.ok = false;
     r.error = "internal error in the go engine";
   }
+  target.setFrontEnd(nullptr);
+  // Interrupted where no step looked (a read cut short while the program loaded): what the
+  // command made may rest on reads that failed for that reason alone, so it is not shown.
+  if (r.ok && keyboardInterrupt)
+    r = {false, "", "interrupted (Ctrl-C) before the command finished; nothing was kept: run it again"};
+  keyboardInterrupt = false;
   // A callback never leaves an error set, but make sure nothing leaks into the caller.
-  if (PyErr_Occurred()) PyErr_Clear();
+  if (PyErr_Occurred()) clearPyError();
   const std::string& text = r.ok ? r.output : r.error;
   PyObject* str = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
   if (!str) return nullptr;
@@ -304,7 +356,7 @@ PyObject* sessionContents(PyObject* self, PyObject* args) {
   } catch (...) {
     error = "internal error in the go engine";
   }
-  if (PyErr_Occurred()) PyErr_Clear();
+  if (PyErr_Occurred()) clearPyError();
   PyObject* list = PyList_New(0);
   if (!list) return nullptr;
   if (error.empty())
@@ -371,7 +423,7 @@ PyObject* sessionDynamicType(PyObject* self, PyObject* args) {
   } catch (...) {
     known = false;
   }
-  if (PyErr_Occurred()) PyErr_Clear();
+  if (PyErr_Occurred()) clearPyError();
   if (!known) Py_RETURN_NONE;
   PyObject* e = elem.empty() ? (Py_INCREF(Py_None), Py_None) : Py_BuildValue("(sIK)", elem.c_str(), elemKind, elemSize);
   if (!e) return nullptr;

@@ -59,6 +59,37 @@ goinspect::Session* sessionFor(lldb::SBTarget target, std::string* err) {
   return it->second.session.get();
 }
 
+// Long work as LLDB shows it: SBProgress (LLDB's status line, lldb-dap) and Ctrl-C through
+// SBDebugger::InterruptRequested.
+class LldbFrontEnd : public goinspect::FrontEnd {
+ public:
+  explicit LldbFrontEnd(lldb::SBDebugger debugger) : debugger_(debugger) {}
+  ~LldbFrontEnd() override { progressEnd(); }
+  bool interruptRequested() override { return debugger_.InterruptRequested(); }
+  void progress(const std::string& title, uint64_t done, uint64_t total) override {
+    if (!progress_ || title != title_) {
+      progressEnd();
+      std::string t = "go: " + title;
+      progress_ = total ? std::make_unique<lldb::SBProgress>(t.c_str(), "", total, debugger_)
+                        : std::make_unique<lldb::SBProgress>(t.c_str(), "", debugger_);
+      title_ = title;
+      reported_ = 0;
+    }
+    if (done > reported_) progress_->Increment(done - reported_);
+    reported_ = done;
+  }
+  void progressEnd() override {
+    if (progress_) progress_->Finalize();
+    progress_.reset();
+  }
+
+ private:
+  lldb::SBDebugger debugger_;
+  std::unique_ptr<lldb::SBProgress> progress_;
+  std::string title_;
+  uint64_t reported_ = 0;
+};
+
 class GoCommand : public lldb::SBCommandPluginInterface {
  public:
   explicit GoCommand(std::string name) : name_(std::move(name)) {}
@@ -73,7 +104,10 @@ class GoCommand : public lldb::SBCommandPluginInterface {
         result.SetError(err.c_str());
         return false;
       }
+      LldbFrontEnd frontEnd(debugger);
+      s->target().setFrontEnd(&frontEnd);
       goinspect::CommandResult r = goinspect::runCommand(*s, args);
+      s->target().setFrontEnd(nullptr);
       if (!r.ok) {
         result.SetError(r.error.c_str());
         return false;

@@ -52,7 +52,7 @@ base_pkgs+=(clang-14 libclang-rt-14-dev)
 base_pkgs+=(strace)
 $SUDO apt-get install -y -q --no-install-recommends "${base_pkgs[@]}"
 $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports catch2
-$SUDO apt-get install -y -q --no-install-recommends lldb-22 liblldb-22-dev
+$SUDO apt-get install -y -q --no-install-recommends lldb-22 liblldb-22-dev python3-lldb-22
 
 # Go toolchains: each in its own GOROOT (/usr/lib/go-1.NN), named explicitly by the tests.
 $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports \

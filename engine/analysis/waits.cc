@@ -9,6 +9,7 @@
 #include "deadlock.h"
 #include "gotype.h"
 #include "bounds.h"
+#include "progress.h"
 #include "runtime.h"
 #include "semtable.h"
 
@@ -82,7 +83,9 @@ class Analyzer {
   Waits run() {
     if (snap_.now > 0) w_.now = snap_.now;
     w_.nowExact = snap_.nowExact;
+    Progress progress(mem_.target(), "finding what goroutines wait on", snap_.goroutines.size());
     for (const GoroutineView& v : snap_.goroutines) {
+      progress.tick();
       if (!isBlocked(v)) continue;
       GoroutineWaits gw;
       gw.v = &v;
@@ -123,7 +126,9 @@ class Analyzer {
         }
       }
     }
+    Progress progress(mem_.target(), "finding references to the objects goroutines wait on", snap_.goroutines.size());
     for (const GoroutineView& v : snap_.goroutines) {
+      progress.tick();
       auto range = usedStack(v, kMaxReferenceScan);
       if (!range) continue;
       auto [lo, hi] = *range;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "progress.h"
+
 namespace goinspect {
 
 namespace {
@@ -104,7 +106,9 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   snap.allgsLen = gps.size();
   std::vector<G> gs;
   gs.reserve(gps.size());
+  Progress reading(target, "reading goroutines", gps.size());
   for (uint64_t gp : gps) {
+    reading.tick();
     std::string err;
     if (auto g = rt.readG(gp, &err)) {
       if (!rt.isDead(g->status)) {
@@ -121,7 +125,11 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   int64_t now = snap.now = rt.nowEstimate(gs);
 
   snap.goroutines.reserve(gs.size());
-  for (const G& g : gs) snap.goroutines.push_back(viewer.view(g, now));
+  Progress unwinding(target, "unwinding goroutines", gs.size());
+  for (const G& g : gs) {
+    unwinding.tick();
+    snap.goroutines.push_back(viewer.view(g, now));
+  }
   std::sort(snap.goroutines.begin(), snap.goroutines.end(),
             [](const GoroutineView& a, const GoroutineView& b) { return a.g.goid < b.g.goid; });
   return snap;
@@ -131,7 +139,10 @@ std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const st
   // Every live g is kept for the clock estimate (waitMinutes, as the snapshot has it).
   std::vector<G> gs;
   std::optional<size_t> found;
-  for (uint64_t gp : rt.allgs()) {
+  std::vector<uint64_t> gps = rt.allgs();
+  Progress reading(target, "reading goroutines", gps.size());
+  for (uint64_t gp : gps) {
+    reading.tick();
     std::string err;
     auto g = rt.readG(gp, &err);
     if (!g || rt.isDead(g->status)) continue;

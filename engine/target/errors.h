@@ -12,4 +12,10 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The user stopped a long command (Ctrl-C): an Error whose message says how far it got.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace goinspect

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -41,9 +42,35 @@ struct ThreadInfo {
   bool selected = false;
 };
 
+// What the user sees of long work and how they stop it, as each front end has it: LLDB's
+// SBProgress and SBDebugger::InterruptRequested, GDB's quit flag and a line on stderr, the
+// CLI's SIGINT. The default shows nothing and is never interrupted.
+class FrontEnd {
+ public:
+  virtual ~FrontEnd() = default;
+  // When the command began: a front end makes its FrontEnd as the command starts, and
+  // progress shows once the command, not one step of it, has run half a second.
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  // The user asked the running command to stop (Ctrl-C). Called every few hundred items of
+  // long work: must be cheap.
+  virtual bool interruptRequested() { return false; }
+  // Long work under way: `done` of `total` items (total 0: unknown), at most ten times a
+  // second, from half a second into the command on.
+  virtual void progress(const std::string& title, uint64_t done, uint64_t total) {}
+  // The work that progress reported ended (done, failed or interrupted).
+  virtual void progressEnd() {}
+
+ private:
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 class Target {
  public:
   virtual ~Target() = default;
+
+  // The front end's progress and interruption; a front end sets it once, or never.
+  FrontEnd& frontEnd() { return frontEnd_ ? *frontEnd_ : quiet_; }
+  void setFrontEnd(FrontEnd* f) { frontEnd_ = f; }
 
   // Reads exactly `size` bytes at `addr`. Returns false if any byte is unreadable; the
   // contents of `buf` are then unspecified.
@@ -74,6 +101,10 @@ class Target {
   // The target's CLOCK_MONOTONIC now, which is the Go runtime's nanotime(): known for a live
   // process on this machine, nullopt for a core or a remote process.
   virtual std::optional<int64_t> monotonicNow() { return std::nullopt; }
+
+ private:
+  FrontEnd quiet_;
+  FrontEnd* frontEnd_ = nullptr;
 };
 
 }  // namespace goinspect

@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""Progress and Ctrl-C of a long command, in LLDB, GDB and the CLI, on the core of bench/many
+with 200,000 parked goroutines (the snapshot takes about a second there).
+
+LLDB (through its Python API, in this process): `go goroutines --group-by stack` is
+interrupted with SBDebugger::RequestInterrupt as soon as LLDB broadcasts the plugin's first
+progress event ("go: ..."). The command must fail within 0.5 s saying "interrupted while",
+and the same command run again in the same session must succeed with the CLI's output byte
+for byte, reporting progress events (title, completed <= total) on the way.
+
+GDB and the CLI (stderr on a pseudo-terminal, where they draw their progress line): SIGINT
+as soon as the progress line shows; the command must end within 0.5 s with "interrupted
+while", and in GDB the same command run next must print the CLI's output.
+
+Usage: check_interrupt.py --plugin SO --gdb-script go-gdb.py --cli goinspect
+                          [--go /usr/lib/go-1.26/bin/go] [-n 200000] [--work DIR]
+Exit status 0 when every check passed, 1 otherwise.
+"""
+import argparse
+import os
+import pty
+import re
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COMMAND = ["goroutines", "--group-by", "stack"]
+# The user's Ctrl-C to the command's end: the engine looks every 256 goroutines (about
+# 2 ms); the rest is the debugger's own return and, on a loaded 2-core machine, waiting for
+# a core.
+MAX_LATENCY_S = 0.5
+
+failures = []
+
+
+def check(ok: bool, what: str):
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def make_core(go: str, n: int, work: str) -> (str, str):
+    exe = os.path.join(work, "many")
+    env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="-mod=mod")
+    if not any(k in env for k in ("GOCACHE", "HOME", "XDG_CACHE_HOME")):
+        env["GOCACHE"] = os.path.join(work, "gocache")
+    subprocess.run([go, "build", "-o", exe, "."], cwd=os.path.join(ROOT, "bench", "many"),
+                   env=env, check=True, timeout=300)
+
+    def unlimited():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOTRACEBACK", "GODEBUG"))}
+    env["GOTRACEBACK"] = "crash"
+    p = subprocess.run([exe, "-n", str(n), "-crash"], cwd=work, env=env, preexec_fn=unlimited,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=600)
+    if b"PARKED " not in p.stdout:
+        sys.exit(f"bench/many did not park {n} goroutines (status {p.returncode})")
+    core = next((os.path.join(work, f) for f in sorted(os.listdir(work))
+                 if f == "core" or f.startswith("core.")), None)
+    if core is None:  # core_pattern sends cores elsewhere: take one with gdb instead
+        core = os.path.join(work, "core.gdb")
+        subprocess.run(["gdb", "-nx", "-batch", "-ex", "handle SIGURG nostop noprint pass",
+                        "-ex", "run", "-ex", f"gcore {core}", "-ex", "kill",
+                        "--args", exe, "-n", str(n), "-crash"], cwd=work, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+    if not os.path.exists(core):
+        sys.exit("no core of bench/many")
+    return exe, core
+
+
+def cli_output(cli: str, exe: str, core: str) -> str:
+    p = subprocess.run([cli, exe, core] + COMMAND, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=300)
+    if p.returncode != 0:
+        sys.exit("the CLI failed: " + p.stderr[-500:])
+    return p.stdout
+
+
+def check_lldb(plugin: str, exe: str, core: str, want: str):
+    import lldb  # Debian's python3-lldb-22, for /usr/bin/python3
+    dbg = lldb.SBDebugger.Create(False)
+    dbg.SetAsync(False)
+    ci = dbg.GetCommandInterpreter()
+
+    def run(cmd: str):
+        r = lldb.SBCommandReturnObject()
+        ci.HandleCommand(cmd, r)
+        return r
+
+    for cmd in (f"plugin load {plugin}", f"target create {exe} --core {core}"):
+        r = run(cmd)
+        if not r.Succeeded():
+            sys.exit(f"lldb: {cmd}: {r.GetError()}")
+    listener = lldb.SBListener("goinspect-progress")
+    # SBProgress made through the API is "external" progress to LLDB (what lldb-dap shows).
+    dbg.GetBroadcaster().AddListener(listener, lldb.SBDebugger.eBroadcastBitProgress |
+                                     lldb.SBDebugger.eBroadcastBitExternalProgress)
+    events = []  # (time, title, completed, total)
+    interrupt_at = []
+    stop = threading.Event()
+
+    def watch(interrupt: bool):
+        ev = lldb.SBEvent()
+        while not stop.is_set():
+            if not listener.WaitForEvent(1, ev):
+                continue
+            data = lldb.SBDebugger.GetProgressDataFromEvent(ev)
+            title = data.GetValueForKey("title").GetStringValue(1000) or ""
+            completed = data.GetValueForKey("completed").GetUnsignedIntegerValue()
+            total = data.GetValueForKey("total").GetUnsignedIntegerValue()
+            events.append((time.monotonic(), title, completed, total))
+            if interrupt and title.startswith("go: ") and not interrupt_at:
+                interrupt_at.append(time.monotonic())
+                dbg.RequestInterrupt()
+
+    # 1. Interrupted on its first progress event.
+    t = threading.Thread(target=watch, args=(True,))
+    t.start()
+    r = run("go " + " ".join(COMMAND))
+    ended = time.monotonic()
+    stop.set()
+    t.join()
+    dbg.CancelInterruptRequest()
+    check(bool(interrupt_at), "lldb: the command reported progress (an SBProgress event titled 'go: ...')")
+    check(not r.Succeeded() and "interrupted while" in (r.GetError() or ""),
+          f"lldb: the interrupted command failed saying so: {(r.GetError() or r.GetOutput())[:200]!r}")
+    if interrupt_at:
+        latency = ended - interrupt_at[0]
+        check(latency <= MAX_LATENCY_S, f"lldb: it stopped {latency:.3f} s after the interrupt "
+                                        f"(at most {MAX_LATENCY_S} s)")
+
+    # 2. The same command in the same session, now to its end: the CLI's output.
+    events.clear()
+    stop.clear()
+    t = threading.Thread(target=watch, args=(False,))
+    t.start()
+    r = run("go " + " ".join(COMMAND))
+    time.sleep(0.2)  # the last events
+    stop.set()
+    t.join()
+    check(r.Succeeded() and r.GetOutput() == want,
+          "lldb: run again after the interrupt, the command prints the CLI's output byte for byte")
+    mine = [e for e in events if e[1].startswith("go: ")]
+    titles = sorted({e[1] for e in mine})
+    check(any(e[1] == "go: unwinding goroutines" for e in mine),
+          f"lldb: progress events while unwinding (titles {titles})")
+    check(all(e[2] <= e[3] or e[3] == 0 or e[2] == (1 << 64) - 1 for e in mine),
+          "lldb: no progress event reports more done than its total")
+    lldb.SBDebugger.Destroy(dbg)
+
+
+class PtyRun:
+    """A command with stdout on a pipe and stderr on a pseudo-terminal (where GDB and the
+    CLI draw their progress line)."""
+
+    def __init__(self, argv):
+        self.master, slave = pty.openpty()
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
+        os.close(slave)
+        self.err = b""
+        self.out = b""
+
+    def pump(self, timeout: float):
+        r, _, _ = select.select([self.master, self.p.stdout], [], [], timeout)
+        for fd in r:
+            try:
+                chunk = os.read(fd if isinstance(fd, int) else fd.fileno(), 65536)
+            except OSError:
+                chunk = b""
+            if fd is self.master:
+                self.err += chunk
+            else:
+                self.out += chunk
+
+    def wait_for(self, pattern: bytes, where: str, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if re.search(pattern, self.out if where == "out" else self.err):
+                return True
+            if self.p.poll() is not None:
+                self.pump(0.1)
+                return bool(re.search(pattern, self.out if where == "out" else self.err))
+            self.pump(0.05)
+        return False
+
+    def finish(self, timeout: float):
+        end = time.monotonic() + timeout
+        while self.p.poll() is None and time.monotonic() < end:
+            self.pump(0.05)
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+        self.pump(0.1)
+        self.out += self.p.stdout.read() or b""
+        os.close(self.master)
+
+
+def check_gdb(script: str, exe: str, core: str, want: str):
+    marker = "GOINSPECT-AFTER-INTERRUPT"
+    run = PtyRun(["gdb", "-nx", "-batch", "-ex", f"source {script}", "-ex", f"file {exe}",
+                  "-ex", f"core-file {core}", "-ex", "go " + " ".join(COMMAND),
+                  "-ex", f"echo {marker}\\n", "-ex", "go " + " ".join(COMMAND)])
+    shown = run.wait_for(rb"go: [a-z ]+: \d+ of \d+", "err", 120)
+    check(shown, "gdb: the command drew its progress line on the terminal")
+    if not shown:
+        run.finish(1)
+        return
+    t = time.monotonic()
+    os.kill(run.p.pid, signal.SIGINT)
+    stopped = run.wait_for(marker.encode(), "out", 30)
+    latency = time.monotonic() - t
+    run.finish(300)
+    err = run.err.decode("utf-8", "replace")
+    out = run.out.decode("utf-8", "replace")
+    check(stopped and latency <= MAX_LATENCY_S,
+          f"gdb: the command stopped {latency:.3f} s after Ctrl-C (at most {MAX_LATENCY_S} s)")
+    check("interrupted while" in err, "gdb: the interrupted command said so")
+    after = out.split(marker + "\n", 1)
+    check(len(after) == 2 and after[1] == want,
+          "gdb: the next command in the same session prints the CLI's output byte for byte")
+
+
+def check_cli(cli: str, exe: str, core: str):
+    run = PtyRun([cli, exe, core] + COMMAND)
+    shown = run.wait_for(rb"goinspect: [a-z ]+: \d+ of \d+", "err", 120)
+    check(shown, "cli: the command drew its progress line on the terminal")
+    if not shown:
+        run.finish(1)
+        return
+    t = time.monotonic()
+    os.kill(run.p.pid, signal.SIGINT)
+    run.finish(30)
+    latency = time.monotonic() - t
+    err = run.err.decode("utf-8", "replace")
+    check(run.p.returncode == 1 and "interrupted while" in err and not run.out,
+          f"cli: exit status 1, no output, the error says it was interrupted ({err[-200:]!r})")
+    check(latency <= MAX_LATENCY_S,
+          f"cli: it exited {latency:.3f} s after Ctrl-C (at most {MAX_LATENCY_S} s)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--gdb-script", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--go", default="/usr/lib/go-1.26/bin/go")
+    ap.add_argument("-n", type=int, default=200000)
+    ap.add_argument("--work", help="scratch directory (default: a new one, removed after)")
+    args = ap.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="goinspect-interrupt.")
+    os.makedirs(work, exist_ok=True)
+    try:
+        t = time.monotonic()
+        exe, core = make_core(args.go, args.n, work)
+        print(f"core of {args.n} parked goroutines in {time.monotonic() - t:.1f} s", flush=True)
+        want = cli_output(args.cli, exe, core)
+        check_lldb(os.path.abspath(args.plugin), exe, core, want)
+        check_gdb(os.path.abspath(args.gdb_script), exe, core, want)
+        check_cli(args.cli, exe, core)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
