@@ -103,9 +103,18 @@ std::vector<Group> groupBy(const std::vector<const GoroutineView*>& gs, const st
     } else if (by == "creator") {
       key = creatorOf(*v);
     } else {  // stack: the state and every frame, the way panicparse buckets a dump
+      // Appended piece by piece: a million keys, each formatted, were a tenth of the time.
       key = v->stateText();
-      for (const Frame& f : v->bt.frames) key += fmt::format("\n{}|{}:{}", f.function, f.file, f.line);
-      key += "\n" + creatorOf(*v);
+      for (const Frame& f : v->bt.frames) {
+        key += '\n';
+        key.append(f.function);
+        key += '|';
+        key.append(f.file);
+        key += ':';
+        key += std::to_string(f.line);
+      }
+      key += '\n';
+      key += creatorOf(*v);
     }
     auto [it, fresh] = index.try_emplace(key, groups.size());
     if (fresh) groups.push_back({key, {}});

@@ -26,11 +26,25 @@ Unwinder::Unwinder(Runtime& rt) : prog_(rt.prog()), mem_(rt.mem()) {
   goexit_ = prog_.funcAddr("runtime.goexit");
 }
 
+constexpr size_t kMaxPcFacts = 1 << 16;
+
+int32_t Unwinder::spDelta(const Func& fn, uint64_t pc) {
+  if (auto it = spDeltas_.find(pc); it != spDeltas_.end()) return it->second;
+  if (spDeltas_.size() >= kMaxPcFacts) spDeltas_.clear();
+  return spDeltas_[pc] = prog_.pcln().spDelta(fn, pc);
+}
+
+const std::vector<LogicalFrame>& Unwinder::logicalFrames(const Func& fn, uint64_t symPc) {
+  if (auto it = logical_.find(symPc); it != logical_.end()) return it->second;
+  if (logical_.size() >= kMaxPcFacts) logical_.clear();
+  return logical_[symPc] = prog_.pcln().expand(fn, symPc);
+}
+
 void Unwinder::appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t fp, bool trap,
                             std::vector<Frame>* out) {
   const uint64_t bias = prog_.bias();
   uint64_t symPc = (!trap && pc > fn->entry + bias) ? pc - 1 : pc;
-  for (const LogicalFrame& lf : prog_.pcln().expand(*fn, symPc - bias))
+  for (const LogicalFrame& lf : logicalFrames(*fn, symPc - bias))
     out->push_back({lf.function, lf.file, lf.line, pc, sp, fp, fn->entry + bias, lf.inlined, symPc == pc});
 }
 
@@ -70,7 +84,7 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
       *why = fmt::format("thread {} is on a system stack at pc {:#x}, outside Go code", t.index, pc);
       return false;
     }
-    int32_t d = prog_.pcln().spDelta(*fn, pc - prog_.bias());
+    int32_t d = spDelta(*fn, pc - prog_.bias());
     if (d < 0) {
       *why = fmt::format("no frame size for {} at {:#x}", prog_.funcName(*fn), pc);
       return false;
@@ -129,21 +143,26 @@ bool Unwinder::enterGoroutineStack(const G& g, const ThreadContext& t, Phys* out
 void Unwinder::loadStack(uint64_t sp, uint64_t hi) {
   // Parked stacks use a few KiB; a deep one is read in 1 MiB slices as the walk needs.
   constexpr uint64_t kMaxBlock = 1 << 20;
-  stack_.clear();
+  window_ = nullptr;
+  windowSize_ = 0;
   stackBase_ = sp;
   stackHi_ = hi;
   if (sp >= hi) return;
   uint64_t n = std::min(hi - sp, kMaxBlock);
+  if ((window_ = mem_.target().inPlace(sp, n))) {
+    windowSize_ = n;
+    return;
+  }
   stack_.resize(n);
-  if (!mem_.read(sp, stack_.data(), n)) stack_.clear();
+  if (mem_.read(sp, stack_.data(), n)) window_ = stack_.data(), windowSize_ = n;
 }
 
 std::optional<uint64_t> Unwinder::word(uint64_t addr) {
   // The walk moves up the stack: past the window, load the next slice from there.
-  if (addr >= stackBase_ + stack_.size() && addr < stackHi_ && !stack_.empty()) loadStack(addr & ~7ull, stackHi_);
-  if (addr >= stackBase_ && addr + 8 <= stackBase_ + stack_.size()) {
+  if (addr >= stackBase_ + windowSize_ && addr < stackHi_ && window_) loadStack(addr & ~7ull, stackHi_);
+  if (addr >= stackBase_ && addr + 8 <= stackBase_ + windowSize_) {
     uint64_t v;
-    std::memcpy(&v, stack_.data() + (addr - stackBase_), 8);
+    std::memcpy(&v, window_ + (addr - stackBase_), 8);
     return v;
   }
   return mem_.u64(addr);
@@ -152,7 +171,6 @@ std::optional<uint64_t> Unwinder::word(uint64_t addr) {
 Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFrames) {
   Backtrace bt;
   const FuncIDs& ids = prog_.funcIDs();
-  const PcLnTab& tab = prog_.pcln();
   const uint64_t bias = prog_.bias();
 
   Phys fr;
@@ -202,7 +220,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
   // Each physical frame moves sp up the stack, so the stack's size bounds the walk.
   for (size_t guard = 0; guard < (g.stackHi - g.stackLo) / 8 + 2; guard++) {
     const Func* fn = fr.fn;
-    int32_t d = tab.spDelta(*fn, fr.pc - bias);
+    int32_t d = spDelta(*fn, fr.pc - bias);
     if (d < 0) {
       bt.error = fmt::format("no frame size for {} at pc {:#x}", prog_.funcName(*fn), fr.pc);
       break;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime.h"
@@ -108,9 +109,19 @@ class Unwinder {
   bool onStack(const G& g, uint64_t sp) const { return sp >= g.stackLo && sp < g.stackHi; }
   bool isFunc(const Func* f, uint64_t entry) const { return f && entry && f->entry + prog_.bias() == entry; }
 
+  // pclntab's answers at a pc (pcsp, the inline tree), kept for this unwinder's life: a
+  // million goroutines parked in a few dozen places ask about the same few hundred pcs.
+  // Bounded: emptied when full.
+  int32_t spDelta(const Func& fn, uint64_t pc);
+  const std::vector<LogicalFrame>& logicalFrames(const Func& fn, uint64_t symPc);
+  std::unordered_map<uint64_t, int32_t> spDeltas_;
+  std::unordered_map<uint64_t, std::vector<LogicalFrame>> logical_;
+
   GoProgram& prog_;
   Memory& mem_;
-  std::vector<uint8_t> stack_;
+  std::vector<uint8_t> stack_;     // a copy of the window, when the target has none in place
+  const uint8_t* window_ = nullptr;  // the window's bytes: stack_'s, or the target's own
+  size_t windowSize_ = 0;
   uint64_t stackBase_ = 0, stackHi_ = 0;
   uint64_t sigtramp_ = 0, systemstack_ = 0, morestack_ = 0, mstart_ = 0, goexit_ = 0;
 };

@@ -113,6 +113,17 @@ CoreTarget::~CoreTarget() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+const uint8_t* CoreTarget::inPlace(uint64_t addr, size_t size) {
+  auto it = std::upper_bound(segs_.begin(), segs_.end(), addr, [](uint64_t a, const Segment& s) { return a < s.vaddr; });
+  if (it == segs_.begin()) return nullptr;
+  const Segment& s = *--it;
+  uint64_t off = addr - s.vaddr;
+  // Within one segment's dumped bytes, and those within the file.
+  if (off >= s.filesz || size > s.filesz - off) return nullptr;
+  if (s.offset > size_ || off + size > size_ - s.offset) return nullptr;
+  return reinterpret_cast<const uint8_t*>(map_) + s.offset + off;
+}
+
 bool CoreTarget::readMemory(uint64_t addr, void* buf, size_t size) {
   auto* out = static_cast<uint8_t*>(buf);
   while (size > 0) {

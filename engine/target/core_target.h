@@ -22,6 +22,7 @@ class CoreTarget : public Target {
   ~CoreTarget() override;
 
   bool readMemory(uint64_t addr, void* buf, size_t size) override;
+  const uint8_t* inPlace(uint64_t addr, size_t size) override;
   std::vector<ThreadInfo> threads() override { return threads_; }
   std::optional<uint64_t> lookupSymbol(const std::string&) override { return std::nullopt; }
   std::string executablePath() override { return exe_; }

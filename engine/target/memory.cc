@@ -40,6 +40,11 @@ bool Memory::read(uint64_t addr, void* buf, size_t n) {
     std::memcpy(buf, scratch_.data() + off, n);
     return true;
   }
+  // Bytes already in our memory (a mapped core) need no cache of copies.
+  if (const uint8_t* p = target_.inPlace(addr, n)) {
+    std::memcpy(buf, p, n);
+    return true;
+  }
   // Big blocks (whole stacks) bypass the page cache: one target read instead of many.
   if (n > 4 * kPage) return readTarget(addr, buf, n);
   auto* out = static_cast<uint8_t*>(buf);

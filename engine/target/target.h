@@ -76,6 +76,11 @@ class Target {
   // contents of `buf` are then unspecified.
   virtual bool readMemory(uint64_t addr, void* buf, size_t size) = 0;
 
+  // The `size` bytes at `addr` where they already lie in this process's memory (a core
+  // file mapped whole), valid while the target lives; nullptr when they do not (then
+  // readMemory copies them). Saves the engine a cache of copies.
+  virtual const uint8_t* inPlace(uint64_t addr, size_t size) { return nullptr; }
+
   // The threads the debugger knows, in its own order.
   virtual std::vector<ThreadInfo> threads() = 0;
 
