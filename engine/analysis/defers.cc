@@ -221,9 +221,9 @@ GoroutineDefers PendingDefers::of(const GoroutineView& v) {
 
   // Innermost frame first; a physical frame's logical frames share its sp, and its defers
   // belong to the physical (outermost, not inlined) one.
-  const std::vector<Frame>& fs = v.bt.frames;
+  const FrameList& fs = v.bt.frames;
   for (size_t k = 0; k < fs.size(); k++) {
-    const Frame& f = fs[k];
+    const Frame f = fs[k];
     if (f.inlined) continue;
     size_t before = out.defers.size();
     openCoded(r, f, k, &out.defers, &out.error);

@@ -27,6 +27,6 @@ struct Recursion {
 // The cycle covering the most frames (ties: the shortest cycle), or nullopt. Cycles of up to
 // maxCycle functions are looked for; a cycle must repeat at least twice back to back.
 // Cost: O(frames × maxCycle).
-std::optional<Recursion> findRecursion(const std::vector<Frame>& frames, size_t maxCycle = 16);
+std::optional<Recursion> findRecursion(const FrameList& frames, size_t maxCycle = 16);
 
 }  // namespace goinspect

@@ -32,10 +32,9 @@ namespace {
 // A frame's arguments from DWARF: "o=(*main.Order)(0xc000012345), depth=4", each shallow;
 // one that is not known at the frame's pc says so, with why.
 FrameArgs namedArgsOf(Session& s, const GoroutineView& g) {
-  return [&s, &g](const Frame& f) -> std::string {
-    const auto& frames = g.bt.frames;
-    if (frames.empty() || &f < frames.data() || &f >= frames.data() + frames.size()) return "?";
-    ScopeFrame sf = scopeFrame(s, g, static_cast<size_t>(&f - frames.data()));
+  return [&s, &g](const Frame&, size_t k) -> std::string {
+    if (k >= g.bt.frames.size()) return "?";
+    ScopeFrame sf = scopeFrame(s, g, k);
     if (sf.function.empty()) return "<no DWARF scope for this pc>";
     static const Limits kShallow{.depth = 0, .elements = 4, .stringBytes = 48, .nodes = 64};
     std::string out;
@@ -78,7 +77,7 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
     auto argsOf = [&](const GoroutineView& shown) { return p.has("--values") ? namedArgsOf(s, shown) : traceArgsOf(s); };
     if (fs.kind == FrameSelection::kFirstN && v->bt.frames.size() > fs.n) {
       GoroutineView cut = *v;
-      cut.bt.frames.resize(fs.n);
+      cut.bt.frames.truncate(fs.n);
       cut.bt.truncated = true;
       out.write(backtraceText(cut, argsOf(cut)));
     } else {

@@ -53,10 +53,10 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
                                 v.stateText(), hex(v.g.stackLo), hex(v.g.stackHi), v.sizeBytes(), v.usedBytes(),
                                 v.sizeBytes() ? v.usedBytes() * 100 / v.sizeBytes() : 0);
   std::vector<std::vector<std::string>> rows = {{"#", "SIZE", "DEPTH", "FUNCTION", "AT"}};
-  const Frame* largest = nullptr;
+  std::optional<Frame> largest;
   for (size_t i = 0; i < v.bt.frames.size(); i++) {
-    const Frame& f = v.bt.frames[i];
-    if (!f.inlined && (!largest || size(f) > size(*largest))) largest = &f;
+    const Frame f = v.bt.frames[i];
+    if (!f.inlined && (!largest || size(f) > size(*largest))) largest = f;
     rows.push_back({std::to_string(i), f.inlined ? "-" : std::to_string(size(f)),
                     f.inlined ? "-" : std::to_string(depth(f)),
                     std::string(v.userFrame(i) ? ">" : " ") + std::string(f.function) + (f.inlined ? " (inlined)" : ""),

@@ -172,7 +172,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
         json ids = json::array();
         for (const auto* m : g.members) ids.push_back(m->g.goid);
         json frames = json::array();
-        for (const Frame* f : selectFrames(*g.members[0], fs)) frames.push_back(frameJson(*f));
+        for (size_t k : selectFrames(*g.members[0], fs)) frames.push_back(frameJson(g.members[0]->bt.frames[k]));
         arr.push_back({{"count", g.members.size()}, {"state", g.members[0]->stateText()},
                        {"location", locationOf(*g.members[0])}, {"creator", creatorOf(*g.members[0])},
                        {"ids", ids}, {"frames", frames}});

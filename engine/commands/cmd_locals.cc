@@ -66,7 +66,7 @@ CommandResult listVars(Session& s, const std::vector<std::string>& args, const U
   bool asJson = p.has("--json");
   for (size_t k : frames) {
     ScopeFrame sf = scopeFrame(s, *g, k);
-    const Frame& f = *sf.frame;
+    const Frame& f = sf.frame;
     json jvars = json::array();
     std::string text = fmt::format("#{} {} at {}:{}\n", k, f.function, f.file, f.line);
     size_t shown = 0;

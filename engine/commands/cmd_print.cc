@@ -97,7 +97,7 @@ CommandResult cmdPrint(Session& s, const std::vector<std::string>& args) {
     if (sf) {
       out["goroutine"] = g->g.goid;
       out["frame"] = sf->index;
-      out["function"] = std::string(sf->frame->function);
+      out["function"] = std::string(sf->frame.function);
     }
     out.update(j);
     return deliver(p, dumpJson(out), fmt::format("the value of {}", expr));

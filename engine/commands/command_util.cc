@@ -106,7 +106,7 @@ CommandResult deliverGoroutinesJson(const Parsed& p, const std::string& goVersio
 
 FrameArgs traceArgsOf(Session& s) {
   Runtime& rt = s.runtime();
-  return [&rt](const Frame& f) { return traceArgs(rt.prog(), rt.mem(), f); };
+  return [&rt](const Frame& f, size_t) { return traceArgs(rt.prog(), rt.mem(), f); };
 }
 
 }  // namespace goinspect

@@ -133,7 +133,7 @@ void distrustAliases(GoTypes& types, std::vector<FrameVar>& inner, const std::ve
 
 ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
   const auto& frames = g.bt.frames;
-  const Frame& f = frames.at(index);
+  const Frame f = frames.at(index);
   // The logical frames of one physical frame share its pc and sp, innermost (inlined) first.
   size_t first = index;
   while (first > 0 && frames[first - 1].pc == f.pc && frames[first - 1].sp == f.sp) first--;
@@ -155,11 +155,11 @@ ScopeFrame scopeFrame(Session& s, const GoroutineView& g, size_t index) {
     info.regs = g.bt.innermostRegs.get();
   ScopeFrame out;
   out.index = index;
-  out.frame = &f;
+  out.frame = f;
   out.vars = vars.at(info, &out.function);
   fromTraceback(r.prog(), f, out.vars);
   if (physical != index) {
-    const Frame& pf = frames[physical];
+    const Frame pf = frames[physical];
     FrameInfo outerInfo{pf.pc, pf.sp, pf.fp, ret, static_cast<int>(physical - first), std::string(pf.function), pf.line};
     outerInfo.regs = info.regs;
     std::string outerFunction;

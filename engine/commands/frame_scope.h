@@ -36,7 +36,7 @@ size_t defaultFrame(const GoroutineView& g);
 
 struct ScopeFrame {
   size_t index = 0;
-  const Frame* frame = nullptr;
+  Frame frame;
   std::string function;       // as DWARF names the scope ("" if DWARF has none for the pc)
   std::vector<FrameVar> vars;
 };

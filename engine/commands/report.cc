@@ -12,18 +12,18 @@ std::string jsonText(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel) {
-  std::vector<const Frame*> out;
+std::vector<size_t> selectFrames(const GoroutineView& v, FrameSelection sel) {
+  std::vector<size_t> out;
   const auto& fr = v.bt.frames;
   switch (sel.kind) {
     case FrameSelection::kFirstUser:
-      if (v.firstUserFrame >= 0) out.push_back(&fr[v.firstUserFrame]);
+      if (v.firstUserFrame >= 0) out.push_back(static_cast<size_t>(v.firstUserFrame));
       break;
     case FrameSelection::kAll:
-      for (const Frame& f : fr) out.push_back(&f);
+      for (size_t i = 0; i < fr.size(); i++) out.push_back(i);
       break;
     case FrameSelection::kFirstN:
-      for (size_t i = 0; i < fr.size() && i < sel.n; i++) out.push_back(&fr[i]);
+      for (size_t i = 0; i < fr.size() && i < sel.n; i++) out.push_back(i);
       break;
   }
   return out;
@@ -87,7 +87,9 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
                  "\"size_bytes\": {}}}, \"frames\": [",
                  v.g.stackLo, v.g.stackHi, v.bt.startSp, v.usedBytes(), v.sizeBytes());
   bool first = true;
-  for (const Frame* f : selectFrames(v, sel)) {
+  for (size_t k : selectFrames(v, sel)) {
+    const Frame fr = v.bt.frames[k];
+    const Frame* f = &fr;
     out += first ? "{\"function\": " : ", {\"function\": ";
     first = false;
     appendString(out, f->function);
@@ -97,7 +99,7 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
                    f->line, f->pc, f->sp, f->fp, f->inlined);
     if (args) {
       out += ", \"args\": ";
-      appendString(out, args(*f));
+      appendString(out, args(*f, k));
     }
     out += "}";
   }
@@ -146,7 +148,7 @@ std::string bytesShort(uint64_t n) {
   return g == static_cast<uint64_t>(g) ? fmt::format("{}G", static_cast<uint64_t>(g)) : fmt::format("{:.1f}G", g);
 }
 
-nlohmann::json recursionJson(const Recursion& r, const std::vector<Frame>& frames, std::optional<uint64_t> moreFit) {
+nlohmann::json recursionJson(const Recursion& r, const FrameList& frames, std::optional<uint64_t> moreFit) {
   nlohmann::json j = {{"functions", r.functions}, {"cycle_frames", r.cycleFrames},
                       {"repeats", r.repeats},     {"bytes_per_cycle", r.bytesPerCycle},
                       {"more_fit", moreFit ? nlohmann::json(*moreFit) : nlohmann::json(nullptr)}};
@@ -181,7 +183,7 @@ std::string backtraceText(const GoroutineView& v, const FrameArgs& args) {
   // User code is marked '>' so it stands out among the runtime's frames.
   for (size_t n = 0; n < v.bt.frames.size(); n++) {
     const Frame& f = v.bt.frames[n];
-    std::string a = args ? args(f) : f.inlined ? "..." : "";
+    std::string a = args ? args(f, n) : f.inlined ? "..." : "";
     out += fmt::format("#{:<3}{}{}({})\n", n, v.userFrame(n) ? '>' : ' ', f.function, a);
     out += fmt::format("       {}:{}", f.file, f.line);
     if (!f.inlined) {

@@ -22,14 +22,14 @@ struct FrameSelection {
 
 // A frame's arguments as the runtime prints them (traceargs.h), made when printed: the one
 // reader of the target this file calls. Empty: frames print "()" (or "(...)" inlined).
-using FrameArgs = std::function<std::string(const Frame&)>;
+using FrameArgs = std::function<std::string(const Frame&, size_t index)>;
 
 std::string hex(uint64_t v);
 // JSON text of j (indented by `indent`, or on one line). Strings from the target are any
 // bytes: what is not UTF-8 becomes U+FFFD, as Go's encoding/json does, so the output is
 // JSON whatever the target held.
 std::string jsonText(const nlohmann::json& j, int indent = -1);
-std::vector<const Frame*> selectFrames(const GoroutineView& v, FrameSelection sel);
+std::vector<size_t> selectFrames(const GoroutineView& v, FrameSelection sel);
 
 // The goroutine object of the JSON contract, appended compactly to `out`. Written directly
 // (not through a json tree): `go goroutines --json --frames all` on 100k goroutines is
@@ -47,7 +47,7 @@ std::string bytesShort(uint64_t n);   // 8192 → "8K", 1184 → "1.2K"
 // A recursion as JSON: {"functions", "cycle_frames", "repeats", "bytes_per_cycle",
 // "more_fit", "entered_from"}; and as one line of text, "main.ping -> main.pong -> main.ping:
 // 20 cycles of 2 frames in a row (frames #0..#39), 96 bytes per cycle".
-nlohmann::json recursionJson(const Recursion& r, const std::vector<Frame>& frames, std::optional<uint64_t> moreFit);
+nlohmann::json recursionJson(const Recursion& r, const FrameList& frames, std::optional<uint64_t> moreFit);
 std::string recursionText(const Recursion& r);
 // "main.grow ×10819", "main.ping→main.pong ×20": for a table cell.
 std::string recursionShort(const Recursion& r);

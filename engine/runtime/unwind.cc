@@ -45,7 +45,7 @@ void Unwinder::appendFrames(const Func* fn, uint64_t pc, uint64_t sp, uint64_t f
   const uint64_t bias = prog_.bias();
   uint64_t symPc = (!trap && pc > fn->entry + bias) ? pc - 1 : pc;
   for (const LogicalFrame& lf : logicalFrames(*fn, symPc - bias))
-    out->push_back({lf.function, lf.file, lf.line, pc, sp, fp, fn->entry + bias, lf.inlined, symPc == pc});
+    out->push_back({lf.function, lf.file, lf.line, lf.inlined, symPc == pc, pc, sp, fp, fn->entry + bias});
 }
 
 std::vector<Frame> Unwinder::threadFrames(const ThreadContext& t) {
@@ -170,6 +170,14 @@ std::optional<uint64_t> Unwinder::word(uint64_t addr) {
 
 Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFrames) {
   Backtrace bt;
+  std::vector<Frame> frames;
+  walk(g, thread, maxFrames, bt, frames);
+  bt.frames = shapes_.make(std::move(frames));
+  return bt;
+}
+
+void Unwinder::walk(const G& g, const ThreadContext* thread, size_t maxFrames, Backtrace& bt,
+                    std::vector<Frame>& frames) {
   const FuncIDs& ids = prog_.funcIDs();
   const uint64_t bias = prog_.bias();
 
@@ -213,7 +221,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
   loadStack(fr.sp, g.stackHi);
   if (!fr.fn) {
     if (bt.error.empty()) bt.error = fmt::format("unknown pc {:#x}", fr.pc);
-    return bt;
+    return;
   }
 
   bool innermost = true;
@@ -243,11 +251,11 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
       }
     }
 
-    appendFrames(fn, fr.pc, fr.sp, fr.fp, trap, &bt.frames);
-    if (maxFrames && bt.frames.size() > maxFrames) {
-      bt.frames.resize(maxFrames);
+    appendFrames(fn, fr.pc, fr.sp, fr.fp, trap, &frames);
+    if (maxFrames && frames.size() > maxFrames) {
+      frames.resize(maxFrames);
       bt.truncated = true;
-      return bt;
+      return;
     }
 
     if (fr.lr == 0) break;
@@ -269,7 +277,7 @@ Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFr
     fr = {fr.lr, fr.fp, 0, 0, flr};
     innermost = false;
   }
-  return bt;
+  return;
 }
 
 std::optional<CreatedBy> Unwinder::createdBy(const G& g) {

@@ -22,21 +22,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "frame_list.h"
 #include "runtime.h"
 
 namespace goinspect {
-
-struct Frame {
-  std::string_view function;  // symbol name ("runtime.gopark")
-  std::string_view file;
-  int32_t line = 0;
-  uint64_t pc = 0;      // the physical frame's pc (what the runtime prints as pc=)
-  uint64_t sp = 0;      // the physical frame's sp
-  uint64_t fp = 0;      // the caller's sp (what the runtime prints as fp=)
-  uint64_t entry = 0;   // entry of the physical function
-  bool inlined = false;
-  bool trap = false;    // pc is not a return address (symPC is pc itself): after sigpanic etc.
-};
 
 struct CreatedBy {
   std::string_view function;
@@ -48,7 +37,7 @@ struct CreatedBy {
 };
 
 struct Backtrace {
-  std::vector<Frame> frames;   // innermost first
+  FrameList frames;            // innermost first
   uint64_t startSp = 0;        // the sp the walk started from on the goroutine's stack
   std::string source;          // "sched", "syscall", "thread N registers", ...
   std::string error;           // why the walk ended early; empty if it reached the top
@@ -112,6 +101,9 @@ class Unwinder {
   // pclntab's answers at a pc (pcsp, the inline tree), kept for this unwinder's life: a
   // million goroutines parked in a few dozen places ask about the same few hundred pcs.
   // Bounded: emptied when full.
+  // unwind's walk: the frames into `frames`, the rest into bt.
+  void walk(const G& g, const ThreadContext* thread, size_t maxFrames, Backtrace& bt, std::vector<Frame>& frames);
+  FrameShapes shapes_;
   int32_t spDelta(const Func& fn, uint64_t pc);
   const std::vector<LogicalFrame>& logicalFrames(const Func& fn, uint64_t symPc);
   std::unordered_map<uint64_t, int32_t> spDeltas_;
