@@ -5,6 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "progress.h"
+
 namespace goinspect {
 
 namespace {
@@ -14,7 +16,7 @@ constexpr uint64_t kStackPreempt = 0xfffffffffffffade;
 constexpr uint64_t kStackFork = 0xfffffffffffffb2e;
 }  // namespace
 
-GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> maxStack) {
+GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> maxStack, RecursionsByShape* recursions) {
   GoroutineStack s;
   s.v = &v;
   s.sp = v.bt.startSp;
@@ -30,7 +32,13 @@ GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> ma
   s.frames = v.bt.frames.size();
   s.nextSize = 2 * s.size;
   s.nextExceedsMax = maxStack && s.nextSize > *maxStack;
-  s.recursion = findRecursion(v.bt.frames);
+  if (!recursions || !v.bt.frames.whole()) {
+    s.recursion = findRecursion(v.bt.frames);
+  } else {
+    auto [it, fresh] = recursions->try_emplace(v.bt.frames.shape());
+    if (fresh) it->second = findRecursion(v.bt.frames);
+    s.recursion = it->second;
+  }
   if (s.recursion && s.recursion->bytesPerCycle && maxStack && *maxStack > s.used)
     s.moreFit = (*maxStack - s.used) / s.recursion->bytesPerCycle;
   return s;
@@ -41,7 +49,12 @@ StackReport stackReport(Runtime& rt, const Snapshot& snap) {
   r.maxStack = rt.maxstacksize();
 
   r.goroutines.reserve(snap.goroutines.size());
-  for (const GoroutineView& v : snap.goroutines) r.goroutines.push_back(goroutineStack(v, r.maxStack));
+  RecursionsByShape recursions;  // the snapshot keeps every shape alive meanwhile
+  Progress progress(rt.mem().target(), "measuring stacks", snap.goroutines.size());
+  for (const GoroutineView& v : snap.goroutines) {
+    progress.tick();
+    r.goroutines.push_back(goroutineStack(v, r.maxStack, &recursions));
+  }
   std::stable_sort(r.goroutines.begin(), r.goroutines.end(),
                    [](const GoroutineStack& a, const GoroutineStack& b) { return a.used > b.used; });
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fatal.h"
@@ -74,7 +75,11 @@ struct StackReport {
   std::optional<StackOverflow> overflow;
 };
 
-GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> maxStack);
+// recursions: findRecursion's answers by frame shape (the same frames, the same answer),
+// when a caller goes over many goroutines.
+using RecursionsByShape = std::unordered_map<const void*, std::optional<Recursion>>;
+GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> maxStack,
+                              RecursionsByShape* recursions = nullptr);
 StackReport stackReport(Runtime& rt, const Snapshot& snap);
 
 }  // namespace goinspect

@@ -77,6 +77,7 @@ class Analyzer {
  public:
   Analyzer(Runtime& rt, const Snapshot& snap)
       : rt_(rt), prog_(rt.prog()), mem_(rt.mem()), snap_(snap), o_(rt.prog()), types_(rt.prog(), rt.mem()) {
+    byG_.reserve(snap.goroutines.size());
     for (const GoroutineView& v : snap.goroutines) byG_[v.g.addr] = &v;
   }
 
@@ -102,6 +103,7 @@ class Analyzer {
   void findReferrers() {
     std::unordered_set<uint64_t> objects;
     std::unordered_map<const GoroutineView*, const GoroutineWaits*> waitsOf;
+    waitsOf.reserve(w_.goroutines.size());
     for (const GoroutineWaits& gw : w_.goroutines) {
       waitsOf[gw.v] = &gw;
       for (const WaitEntry& e : gw.on)

@@ -65,7 +65,7 @@ CommandResult cmdBt(Session& s, const std::vector<std::string>& args) {
   }
   FrameSelection fs = parseFrames(p, {FrameSelection::kAll, 0});
   if (p.has("--json"))
-    return deliverGoroutinesJson(p, s.runtime().prog().goVersion(), errors, sel, fs,
+    return deliverGoroutinesJson(s.target(), p, s.runtime().prog().goVersion(), errors, sel, fs,
                                  fmt::format("{} backtraces", sel.size()), traceArgsOf(s));
   if (sel.empty()) return deliver(p, kNotStarted, "nothing");  // never a silent answer
   if (p.has("--values") && p.has("--json"))

@@ -91,10 +91,12 @@ struct Group {
   std::vector<const GoroutineView*> members;
 };
 
-std::vector<Group> groupBy(const std::vector<const GoroutineView*>& gs, const std::string& by) {
+std::vector<Group> groupBy(Target& target, const std::vector<const GoroutineView*>& gs, const std::string& by) {
   std::unordered_map<std::string, size_t> index;
   std::vector<Group> groups;
+  Progress progress(target, "grouping goroutines", gs.size());
   for (const auto* v : gs) {
+    progress.tick();
     std::string key;
     if (by == "state") {
       key = v->stateText();
@@ -161,7 +163,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   bool filtered = matched != snap.goroutines.size();
 
   if (p.has("--group-by")) {
-    std::vector<Group> groups = groupBy(sel, by);
+    std::vector<Group> groups = groupBy(s.target(), sel, by);
     size_t shownGroups = std::min(groups.size(), limit);
     if (p.has("--json")) {
       FrameSelection fs = parseFrames(p, {by == "stack" ? FrameSelection::kAll : FrameSelection::kFirstUser, 0});
@@ -214,7 +216,7 @@ CommandResult cmdGoroutines(Session& s, const std::vector<std::string>& args) {
   if (sel.size() > limit) sel.resize(limit);
   if (p.has("--json")) {
     FrameSelection fs = parseFrames(p, {FrameSelection::kFirstUser, 0});
-    return deliverGoroutinesJson(p, snap.goVersion, snap.errors, sel, fs, fmt::format("{} goroutines", sel.size()), traceArgsOf(s));
+    return deliverGoroutinesJson(s.target(), p, snap.goVersion, snap.errors, sel, fs, fmt::format("{} goroutines", sel.size()), traceArgsOf(s));
   }
 
   std::string out = fmt::format("{} goroutine{}{}: {}\n", matched, matched == 1 ? "" : "s",

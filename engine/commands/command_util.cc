@@ -88,15 +88,22 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
 }
 
 // Valid JSON, greppable (one goroutine per line), and written goroutine by goroutine.
-CommandResult deliverGoroutinesJson(const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
+CommandResult deliverGoroutinesJson(Target& target, const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
                                     const std::vector<const GoroutineView*>& sel, FrameSelection fs,
                                     const std::string& what, const FrameArgs& args) {
   Out out(p);
   out.write(fmt::format("{{\"go_version\": {},\n\"goroutines\": [", jsonText(goVersion)));
-  for (size_t i = 0; i < sel.size(); i++) {
-    std::string line = i ? ",\n" : "\n";
-    appendGoroutineJson(line, *sel[i], fs, args);
-    out.write(line);
+  try {
+    Progress progress(target, "writing JSON", sel.size());
+    for (size_t i = 0; i < sel.size(); i++) {
+      progress.tick();
+      std::string line = i ? ",\n" : "\n";
+      appendGoroutineJson(line, *sel[i], fs, args);
+      out.write(line);
+    }
+  } catch (const Interrupted&) {
+    out.abandon();
+    throw;
   }
   out.write("\n]");
   if (!errors.empty()) out.write(fmt::format(",\n\"errors\": {}", jsonText(errors)));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,6 +16,7 @@
 #include "errors.h"
 #include "fatal.h"
 #include "options.h"
+#include "progress.h"
 #include "report.h"
 
 namespace goinspect {
@@ -36,6 +38,12 @@ class Out {
     buf_ += s;
     total_ += s.size();
     if (file_.is_open() && buf_.size() > (1 << 20)) flush();
+  }
+  // An interrupted command leaves no half-written file behind.
+  void abandon() {
+    if (!file_.is_open()) return;
+    file_.close();
+    std::remove(path_.c_str());
   }
   CommandResult finish(const std::string& what) {
     CommandResult r;
@@ -83,7 +91,7 @@ std::string stateCounts(const std::vector<const GoroutineView*>& gs);
 // {"go_version": ..., "goroutines": [ one goroutine per line ]}, written goroutine by
 // goroutine (go goroutines --json, go bt --json).
 // `errors`: the goroutines that could not be read (Snapshot::errors), when all were read.
-CommandResult deliverGoroutinesJson(const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
+CommandResult deliverGoroutinesJson(Target& target, const Parsed& p, const std::string& goVersion, const std::vector<std::string>& errors,
                                     const std::vector<const GoroutineView*>& sel, FrameSelection fs,
                                     const std::string& what, const FrameArgs& args = {});
 

@@ -66,6 +66,8 @@ class FrameList {
   // Lists with the same shape hold the same frames offset from their own sp; two lists made
   // apart may still hold equal frames.
   const void* shape() const { return shape_.get(); }
+  // Not truncated: all of its shape's frames.
+  bool whole() const { return !shape_ || size_ == shape_->size(); }
 
   class iterator {
    public:

@@ -70,11 +70,19 @@ class Viewer {
     if (g.labels) v.labels = labels_.read(g.labels);
     v.bt = unwinder_.unwind(g, thread);
     v.createdBy = unwinder_.createdBy(g);
-    v.user.resize(v.bt.frames.size());
-    for (size_t i = 0; i < v.bt.frames.size(); i++) {
-      v.user[i] = isUserFrame(v.bt.frames[i], goroot_);
-      if (v.user[i] && v.firstUserFrame < 0) v.firstUserFrame = static_cast<int>(i);
+    // Which frames are the user's depends on the frames alone: once per shape.
+    auto [it, fresh] = userOfShape_.try_emplace(v.bt.frames.shape());
+    if (fresh) {
+      auto user = std::make_shared<std::vector<bool>>(v.bt.frames.size());
+      int first = -1;
+      for (size_t i = 0; i < v.bt.frames.size(); i++) {
+        (*user)[i] = isUserFrame(v.bt.frames[i], goroot_);
+        if ((*user)[i] && first < 0) first = static_cast<int>(i);
+      }
+      it->second = {std::move(user), first};
     }
+    v.user = it->second.first;
+    v.firstUserFrame = it->second.second;
     // runtime.isSystemGoroutine: started in package runtime, other than runtime.main.
     if (const Func* sf = prog_.findFunc(g.startpc))
       v.system = prog_.funcName(*sf).starts_with("runtime.") && prog_.entry(*sf) != runtimeMain_;
@@ -90,6 +98,8 @@ class Viewer {
   uint64_t runtimeMain_;
   std::unordered_map<uint64_t, ThreadContext> threads_;
   std::vector<ThreadContext> contexts_;
+  // Kept while the unwinder keeps every shape alive, so no address is reused.
+  std::unordered_map<const void*, std::pair<std::shared_ptr<const std::vector<bool>>, int>> userOfShape_;
 };
 
 }  // namespace
@@ -125,12 +135,14 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   int64_t now = snap.now = rt.nowEstimate(gs);
 
   // In goid order from the start: sorting the views after would move a million of them.
-  std::stable_sort(gs.begin(), gs.end(), [](const G& a, const G& b) { return a.goid < b.goid; });
+  std::vector<uint32_t> order(gs.size());
+  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&gs](uint32_t a, uint32_t b) { return gs[a].goid < gs[b].goid; });
   snap.goroutines.reserve(gs.size());
   Progress unwinding(target, "unwinding goroutines", gs.size());
-  for (const G& g : gs) {
+  for (uint32_t i : order) {
     unwinding.tick();
-    snap.goroutines.push_back(viewer.view(g, now));
+    snap.goroutines.push_back(viewer.view(gs[i], now));
   }
   return snap;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,8 +30,10 @@ struct GoroutineView {
   Backtrace bt;
   std::optional<CreatedBy> createdBy;
   int firstUserFrame = -1;  // index into bt.frames, -1 if all frames are Go's own
-  std::vector<bool> user;   // per frame: in the user's code (not GOROOT, not runtime.*)
-  bool userFrame(size_t k) const { return k < user.size() && user[k]; }
+  // Per frame: in the user's code (not GOROOT, not runtime.*); shared by the goroutines
+  // whose frames share a shape.
+  std::shared_ptr<const std::vector<bool>> user;
+  bool userFrame(size_t k) const { return user && k < user->size() && (*user)[k]; }
   bool system = false;      // a runtime goroutine (runtime.isSystemGoroutine's rule)
   // pprof labels (g.labels), sorted by key as the runtime prints them; empty if none.
   std::vector<std::pair<std::string, std::string>> labels;
