@@ -33,7 +33,9 @@
 #   --strict           exit 3 when one of our targets is missed
 #   --keep             keep the scratch directory (binary, core, outputs)
 # Other environment: PLUGIN (default <repo>/build/lldb-plugin/libgoinspect-lldb.so), LLDB
-# (lldb-22), DLV (dlv), TIMEOUT (seconds per measured command, default 1200).
+# (lldb-22), DLV (dlv), TIMEOUT (seconds per measured command, default 1200),
+# DELVE_STACKS_MAX_N (Delve's "goroutines -t 50" only up to this N, default 300000: it keeps
+# about 35 KB a goroutine).
 #
 # Exit status: 0 when every selected measurement ran and was checked, 1 when one failed
 # (e.g. the plugin is missing: the Delve half still runs), 2 on bad usage, 3 (with --strict)
@@ -53,6 +55,7 @@ PLUGIN=${PLUGIN:-$ROOT/build/lldb-plugin/libgoinspect-lldb.so}
 LLDB=${LLDB:-lldb-22}
 DLV=${DLV:-dlv}
 TIMEOUT=${TIMEOUT:-1200}
+DELVE_STACKS_MAX_N=${DELVE_STACKS_MAX_N:-300000}
 RESULTS=$ROOT/bench/results/latest.md
 DO_LLDB=1 DO_DELVE=1 STRICT=0 KEEP=${KEEP:-0}
 
@@ -206,11 +209,52 @@ FAILED=0
 
 # measure OUTFILE CMD...: run under GNU time with a time limit; sets M_WALL, M_CPU (user +
 # system seconds), M_RSS_KB, M_RC.
+# The high-water mark of anonymous memory (RssAnon: the heap, not the mapped core or
+# libraries) of a process and its children, sampled every 20 ms until it ends.
+anon_sampler() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys, time
+root, out = int(sys.argv[1]), sys.argv[2]
+def anon(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+peak = 0
+while os.path.exists(f"/proc/{root}"):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d))
+    tree, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(kids.get(p, []))
+    peak = max(peak, sum(anon(p) for p in tree))
+    time.sleep(0.02)
+open(out, "w").write(f"{peak}\n")
+PY
+}
+
 measure() {
   local out=$1; shift
   M_RC=0
   /usr/bin/time -o "$WORK/time.txt" -f '%e %M %U %S' timeout -k 10 "$TIMEOUT" "$@" \
-    >"$out" 2>&1 </dev/null || M_RC=$?
+    >"$out" 2>&1 </dev/null &
+  local pid=$!
+  anon_sampler "$pid" "$WORK/anon.txt" &
+  local sampler=$!
+  wait "$pid" || M_RC=$?
+  wait "$sampler" || true
+  M_ANON_KB=$(cat "$WORK/anon.txt" 2>/dev/null || echo 0)
   M_WALL=0 M_RSS_KB=0 M_CPU=0
   local u=0 s=0
   read -r M_WALL M_RSS_KB u s < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$WORK/time.txt" | tail -1) || true
@@ -222,7 +266,7 @@ measure() {
 # bench_case TOOL LABEL CHECK-FUNCTION CMD...: RUNS measurements, checked, one row in ROWS.
 bench_case() {
   local tool=$1 label=$2 check=$3; shift 3
-  local walls=() cpus=() rss_max=0 i status=ok note=""
+  local walls=() cpus=() rss_max=0 anon_max=0 i status=ok note=""
   for i in $(seq 1 "$RUNS"); do
     log "$tool: $label (run $i of $RUNS)"
     measure "$WORK/out.txt" "$@"
@@ -236,15 +280,16 @@ bench_case() {
       break
     fi
     walls+=("$M_WALL"); cpus+=("$M_CPU"); [ "$M_RSS_KB" -gt "$rss_max" ] && rss_max=$M_RSS_KB
-    log "$tool: $label: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_RSS_KB / 1024)) MB; $note"
+    [ "$M_ANON_KB" -gt "$anon_max" ] && anon_max=$M_ANON_KB
+    log "$tool: $label: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_RSS_KB / 1024)) MB, $((M_ANON_KB / 1024)) MB anonymous; $note"
   done
   rm -f "$WORK/out.txt"
   if [ "$status" = ok ]; then
-    printf '%s\t%s\t%s\t%s\t%s\tok\t%s\n' "$tool" "$label" "$(median "${walls[@]}")" \
-      "$(median "${cpus[@]}")" "$rss_max" "$note" >>"$ROWS"
+    printf '%s\t%s\t%s\t%s\t%s\tok\t%s\t%s\n' "$tool" "$label" "$(median "${walls[@]}")" \
+      "$(median "${cpus[@]}")" "$rss_max" "$note" "$anon_max" >>"$ROWS"
   else
     FAILED=1
-    printf '%s\t%s\t\t\t\tFAILED\t%s\n' "$tool" "$label" "$note" >>"$ROWS"
+    printf '%s\t%s\t\t\t\tFAILED\t%s\t\n' "$tool" "$label" "$note" >>"$ROWS"
   fi
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -358,7 +403,7 @@ if [ "$DO_LLDB" = 1 ]; then
   if [ -n "$PLUGIN_PROBLEM" ]; then
     for label in "go goroutines --group-by stack" "go goroutines --json --frames all --output FILE" "go stacks" \
                  "go waits" "go leaks"; do
-      printf 'goinspect (lldb)\t%s\t\t\t\tFAILED\t%s\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
+      printf 'goinspect (lldb)\t%s\t\t\t\tFAILED\t%s\t\n' "$label" "$PLUGIN_PROBLEM" >>"$ROWS"
     done
     FAILED=1
   else
@@ -388,7 +433,15 @@ if [ "$DO_DELVE" = 1 ]; then
   DLV_BASE=(env XDG_CONFIG_HOME="$WORK/dlv-config" "$DLV" core "$EXE" "$CORE"
             --allow-non-terminal-interactive=true --check-go-version=false)
   bench_case "Delve" "goroutines" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines.init"
-  bench_case "Delve" "goroutines -t 50" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines-t50.init"
+  # Delve keeps every goroutine's 50 frames in memory (about 35 KB a goroutine): past
+  # DELVE_STACKS_MAX_N it would need more memory than the machine has.
+  if [ "$N" -le "$DELVE_STACKS_MAX_N" ]; then
+    bench_case "Delve" "goroutines -t 50" check_delve "${DLV_BASE[@]}" --init "$WORK/dlv-goroutines-t50.init"
+  else
+    log "Delve: goroutines -t 50 skipped: N=$N > DELVE_STACKS_MAX_N=$DELVE_STACKS_MAX_N"
+    printf 'Delve\tgoroutines -t 50\t\t\t\tSKIPPED\tN > DELVE_STACKS_MAX_N=%s (about 35 KB a goroutine)\t\n' \
+      "$DELVE_STACKS_MAX_N" >>"$ROWS"
+  fi
   printf 'exit\n' >"$WORK/dlv-open.init"
   printf 'goroutine %s stack 110 -full\nexit\n' "$DEEP_GOID" >"$WORK/dlv-stack.init"
   printf 'config max-array-values 100\nprint main.bigMap\nexit\n' >"$WORK/dlv-map.init"
@@ -414,12 +467,17 @@ w("- core: $CORE_METHOD, ${CORE_MB} MB, warm in the page cache; runs per measure
 w("- load average (1 min) when measuring began / ended: $LOAD_START / $LOAD_END (other work on the machine inflates wall times; cpu s is user + system time of the measured process)")
 w("- $LLDB_VERSION; Delve ${DLV_VERSION:-?}; plugin: $PLUGIN_DESC")
 w("")
-w("| tool | command | wall s | cpu s | peak RSS MB | status |")
-w("| --- | --- | ---: | ---: | ---: | --- |")
+# Anonymous memory is the tool's own (heap); peak RSS adds the core's pages it mapped and
+# touched. The engine's own: our command's anonymous peak minus lldb's on opening the core.
+anon = {(r[0], r[1]): int(r[7]) / 1024 for r in rows if len(r) > 7 and r[7]}
+rows = [r[:7] for r in rows]
+w("| tool | command | wall s | cpu s | peak RSS MB | peak anonymous MB | status |")
+w("| --- | --- | ---: | ---: | ---: | ---: | --- |")
 res = {}
 for tool, label, wall, cpu, rss, status, note in rows:
     mb = f"{int(rss)/1024:.0f}" if rss else ""
-    w(f"| {tool} | \`{label}\` | {wall} | {cpu} | {mb} | {status if status == 'ok' else status + ': ' + note} |")
+    an = f"{anon[(tool, label)]:.0f}" if (tool, label) in anon else ""
+    w(f"| {tool} | \`{label}\` | {wall} | {cpu} | {mb} | {an} | {status if status == 'ok' else status + ': ' + note} |")
     if status == "ok":
         res[label] = (float(wall), int(rss) / 1024, float(cpu))
 w("")
@@ -484,6 +542,17 @@ for name, label, k, limit, unit in targets:
         w(f"- {name}: {v:.2f} {unit} (target <= {limit} {unit}): {'met' if ok else 'MISSED'}")
     else:
         w(f"- {name}: not measured")
+o_open = anon.get(("goinspect (lldb)", "(open the core)"))
+if o_open is not None:
+    w("")
+    w("The engine's own memory: peak anonymous memory beyond lldb's own on opening the core:")
+    w("")
+    for label in ["go goroutines --group-by stack", "go goroutines --json --frames all --output FILE",
+                  "go stacks", "go waits", "go leaks"]:
+        a = anon.get(("goinspect (lldb)", label))
+        if a is not None:
+            own = max(a - o_open, 0)
+            w(f"- \`{label}\`: {own:.0f} MB, {own * 1048576 / $N:.0f} bytes per goroutine")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 open(sys.argv[2] + ".missed", "w").write(str(missed))
 PY
