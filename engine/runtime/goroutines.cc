@@ -46,6 +46,13 @@ class Viewer {
   GoroutineView view(const G& g, int64_t now) {
     GoroutineView v;
     v.g = g;
+    fill(v, now);
+    return v;
+  }
+
+  // The view of v.g: everything but the g itself.
+  void fill(GoroutineView& v, int64_t now) {
+    const G& g = v.g;
     v.status = rt_.statusName(g.status);
     if ((g.status == kGwaiting || g.status == rt_.leakedStatus()) && g.waitreason != 0)
       v.waitReason = rt_.waitReasonString(g.waitreason);
@@ -86,7 +93,6 @@ class Viewer {
     // runtime.isSystemGoroutine: started in package runtime, other than runtime.main.
     if (const Func* sf = prog_.findFunc(g.startpc))
       v.system = prog_.funcName(*sf).starts_with("runtime.") && prog_.entry(*sf) != runtimeMain_;
-    return v;
   }
 
  private:
@@ -102,6 +108,32 @@ class Viewer {
   std::unordered_map<const void*, std::pair<std::shared_ptr<const std::vector<bool>>, int>> userOfShape_;
 };
 
+// Sorts views (only their g read so far) by goid, stably, moving each view once: an
+// index is sorted, then the permutation is applied cycle by cycle.
+void inGoidOrder(std::vector<GoroutineView>& views) {
+  std::vector<uint32_t> order(views.size());  // bounds::kMaxGoroutines fits
+  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&views](uint32_t a, uint32_t b) { return views[a].g.goid < views[b].g.goid; });
+  std::vector<bool> placed(views.size());
+  for (size_t start = 0; start < views.size(); start++) {
+    if (placed[start]) continue;
+    // Position k takes the view at order[k]; follow the cycle back to start.
+    GoroutineView held = std::move(views[start]);
+    size_t k = start;
+    while (true) {
+      placed[k] = true;
+      size_t from = order[k];
+      if (from == start) {
+        views[k] = std::move(held);
+        break;
+      }
+      views[k] = std::move(views[from]);
+      k = from;
+    }
+  }
+}
+
 }  // namespace
 
 Snapshot takeSnapshot(Runtime& rt, Target& target) {
@@ -114,15 +146,19 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
 
   std::vector<uint64_t> gps = rt.allgs();
   snap.allgsLen = gps.size();
-  std::vector<G> gs;
-  gs.reserve(gps.size());
+  // Each live g goes straight into its view (a million g headers are not kept twice); the
+  // rest of the view is made once the clock is known and the views are in goid order.
+  std::vector<GoroutineView>& views = snap.goroutines;
+  views.reserve(gps.size());
+  int64_t newestWaitsince = 0;
   Progress reading(target, "reading goroutines", gps.size());
   for (uint64_t gp : gps) {
     reading.tick();
     std::string err;
     if (auto g = rt.readG(gp, &err)) {
       if (!rt.isDead(g->status)) {
-        gs.push_back(*g);
+        views.emplace_back().g = *g;
+        newestWaitsince = std::max(newestWaitsince, g->waitsince);
       } else if (g->stackHi > g->stackLo && g->stackLo) {
         snap.deadWithStack++;
         snap.deadStackBytes += g->stackHi - g->stackLo;
@@ -132,25 +168,20 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
     }
   }
   snap.nowExact = rt.mem().target().monotonicNow().has_value();
-  int64_t now = snap.now = rt.nowEstimate(gs);
-
-  // In goid order from the start: sorting the views after would move a million of them.
-  std::vector<uint32_t> order(gs.size());
-  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&gs](uint32_t a, uint32_t b) { return gs[a].goid < gs[b].goid; });
-  snap.goroutines.reserve(gs.size());
-  Progress unwinding(target, "unwinding goroutines", gs.size());
-  for (uint32_t i : order) {
+  int64_t now = snap.now = rt.nowEstimate(newestWaitsince);
+  inGoidOrder(views);
+  Progress unwinding(target, "unwinding goroutines", views.size());
+  for (GoroutineView& v : views) {
     unwinding.tick();
-    snap.goroutines.push_back(viewer.view(gs[i], now));
+    viewer.fill(v, now);
   }
   return snap;
 }
 
 std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const std::function<bool(const G&)>& match) {
-  // Every live g is kept for the clock estimate (waitMinutes, as the snapshot has it).
-  std::vector<G> gs;
-  std::optional<size_t> found;
+  // Every live g is read for the clock estimate (waitMinutes, as the snapshot has it).
+  std::optional<G> found;
+  int64_t newestWaitsince = 0;
   std::vector<uint64_t> gps = rt.allgs();
   Progress reading(target, "reading goroutines", gps.size());
   for (uint64_t gp : gps) {
@@ -158,12 +189,12 @@ std::optional<GoroutineView> takeGoroutine(Runtime& rt, Target& target, const st
     std::string err;
     auto g = rt.readG(gp, &err);
     if (!g || rt.isDead(g->status)) continue;
-    if (!found && match(*g)) found = gs.size();
-    gs.push_back(*g);
+    if (!found && match(*g)) found = *g;
+    newestWaitsince = std::max(newestWaitsince, g->waitsince);
   }
   if (!found) return std::nullopt;
   Viewer viewer(rt, target);
-  return viewer.view(gs[*found], rt.nowEstimate(gs));
+  return viewer.view(*found, rt.nowEstimate(newestWaitsince));
 }
 
 }  // namespace goinspect

@@ -304,7 +304,7 @@ size_t Runtime::numPs() {
   return mem_.u64(*a + 8).value_or(0);
 }
 
-int64_t Runtime::nowEstimate(const std::vector<G>& gs) {
+int64_t Runtime::nowEstimate(int64_t newestWaitsince) {
   // A live process on this machine: its nanotime() is our CLOCK_MONOTONIC.
   if (auto now = mem_.target().monotonicNow()) return *now;
   // Otherwise the newest time the runtime wrote down: a goroutine's waitsince, the last
@@ -313,7 +313,7 @@ int64_t Runtime::nowEstimate(const std::vector<G>& gs) {
   auto see = [&](std::optional<uint64_t> v) {
     if (v && *v < (1ull << 62)) now = std::max(now, static_cast<int64_t>(*v));
   };
-  for (const G& g : gs) now = std::max(now, g.waitsince);
+  now = std::max(now, newestWaitsince);
   if (auto s = prog_.global("runtime.sched"))
     if (auto o = prog_.offOpt("runtime.schedt", "lastpoll")) see(mem_.u64(*s + *o));
   if (auto w = prog_.global("runtime.work"))

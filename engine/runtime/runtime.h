@@ -98,7 +98,7 @@ class Runtime {
   std::optional<uint64_t> stackInUse();
   size_t numPs();
   // A lower bound on the target's nanotime(): the newest waitsince or poll time seen.
-  int64_t nowEstimate(const std::vector<G>& gs);
+  int64_t nowEstimate(int64_t newestWaitsince);
 
  private:
   std::vector<std::string> readStringArray(const std::string& sym);
