@@ -553,6 +553,22 @@ if o_open is not None:
         if a is not None:
             own = max(a - o_open, 0)
             w(f"- \`{label}\`: {own:.0f} MB, {own * 1048576 / $N:.0f} bytes per goroutine")
+if $N >= 1000000:
+    # The million-goroutine targets (a core of 1M parked goroutines, Go 1.26, this machine).
+    w("")
+    w("Targets for a million goroutines" + ("" if $N == 1000000 else " -- this run has N=$N, so they only indicate") + ":")
+    w("")
+    own = lambda l: max(anon[("goinspect (lldb)", l)] - o_open, 0) if o_open is not None and ("goinspect (lldb)", l) in anon else None
+    for name, label, limit, unit in [("grouped summary wall", "go goroutines --group-by stack", 2, "s"),
+                                     ("go leaks wall", "go leaks", 3, "s"), ("go waits wall", "go waits", 3, "s"),
+                                     ("go stacks wall", "go stacks", 3, "s"),
+                                     ("full JSON wall", "go goroutines --json --frames all --output FILE", 8, "s"),
+                                     ("engine's own memory (grouped)", "go goroutines --group-by stack", 600, "MB")]:
+        v = own(label) if unit == "MB" else (res[label][0] if label in res else None)
+        if v is None:
+            w(f"- {name}: not measured")
+        else:
+            w(f"- {name}: {v:.2f} {unit} (target <= {limit} {unit}): {'met' if v <= limit else 'MISSED'}")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 open(sys.argv[2] + ".missed", "w").write(str(missed))
 PY
