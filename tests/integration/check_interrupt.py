@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GROUPED = ["goroutines", "--group-by", "stack"]
@@ -205,19 +206,27 @@ class PtyRun:
         os.close(self.master)
 
 
+def interrupt_on_progress(run: "PtyRun", line: bytes, who: str) -> Optional[float]:
+    """SIGINT to the command once its progress line shows; when it was sent, or None."""
+    shown = run.wait_for(line + rb": [A-Za-z ]+: \d+ of \d+", "err", 120)
+    check(shown, f"{who}: the command drew its progress line on the terminal")
+    if not shown:
+        run.finish(1)
+        return None
+    t = time.monotonic()
+    os.kill(run.p.pid, signal.SIGINT)
+    return t
+
+
 def check_gdb(script: str, exe: str, core: str, want: str, work: str):
     marker = "GOINSPECT-AFTER-INTERRUPT"
     out_file = os.path.join(work, "gdb.json")
     run = PtyRun(["gdb", "-nx", "-batch", "-ex", f"source {script}", "-ex", f"file {exe}",
                   "-ex", f"core-file {core}", "-ex", "go " + " ".join(long_command(out_file)),
                   "-ex", f"echo {marker}\\n", "-ex", "go " + " ".join(GROUPED)])
-    shown = run.wait_for(rb"go: [A-Za-z ]+: \d+ of \d+", "err", 120)
-    check(shown, "gdb: the command drew its progress line on the terminal")
-    if not shown:
-        run.finish(1)
+    t = interrupt_on_progress(run, rb"go", "gdb")
+    if t is None:
         return
-    t = time.monotonic()
-    os.kill(run.p.pid, signal.SIGINT)
     stopped = run.wait_for(marker.encode(), "out", 30)
     latency = time.monotonic() - t
     run.finish(300)
@@ -235,13 +244,9 @@ def check_gdb(script: str, exe: str, core: str, want: str, work: str):
 def check_cli(cli: str, exe: str, core: str, work: str):
     out_file = os.path.join(work, "cli.json")
     run = PtyRun([cli, exe, core] + long_command(out_file))
-    shown = run.wait_for(rb"goinspect: [A-Za-z ]+: \d+ of \d+", "err", 120)
-    check(shown, "cli: the command drew its progress line on the terminal")
-    if not shown:
-        run.finish(1)
+    t = interrupt_on_progress(run, rb"goinspect", "cli")
+    if t is None:
         return
-    t = time.monotonic()
-    os.kill(run.p.pid, signal.SIGINT)
     run.finish(30)
     latency = time.monotonic() - t
     err = run.err.decode("utf-8", "replace")
