@@ -1,5 +1,6 @@
 #include "lldb_target.h"
 
+#include <cstring>
 #include <ctime>
 #include <string_view>
 
@@ -16,7 +17,41 @@ std::optional<uint64_t> reg(lldb::SBFrame& frame, const char* name) {
 }
 }  // namespace
 
+const CoreFile* LldbTarget::findCoreFile() {
+  lldb::SBProcess proc = target_.GetProcess();
+  if (!proc.IsValid()) return nullptr;
+  coreLooked_ = true;
+  if (!proc.GetPluginName() || std::string_view(proc.GetPluginName()) != "elf-core") return nullptr;
+  lldb::SBFileSpec fs = proc.GetCoreFile();
+  char path[4096];
+  if (!fs.IsValid() || !fs.GetPath(path, sizeof path)) return nullptr;
+  try {
+    auto core = std::make_unique<CoreFile>(path);
+    // The file must still be the one LLDB opened: its first thread's stack top reads the
+    // same both ways (a core replaced on disk since would not).
+    if (core->threads().empty() || !core->threads()[0].regs) return nullptr;
+    uint64_t sp = core->threads()[0].regs->sp;
+    uint8_t ours[64], lldbs[64];
+    lldb::SBError err;
+    if (!core->read(sp, ours, sizeof ours) || proc.ReadMemory(sp, lldbs, sizeof lldbs, err) != sizeof lldbs ||
+        std::memcmp(ours, lldbs, sizeof ours) != 0)
+      return nullptr;
+    core_ = std::move(core);
+  } catch (const std::exception&) {
+    // Not a core we can map (another architecture, unreadable): LLDB reads it, as before.
+  }
+  return core_.get();
+}
+
+const uint8_t* LldbTarget::inPlace(uint64_t addr, size_t size) {
+  const CoreFile* core = coreFile();
+  return core ? core->inPlace(addr, size) : nullptr;
+}
+
 bool LldbTarget::readMemory(uint64_t addr, void* buf, size_t size) {
+  // The core's dumped bytes are what LLDB would read; LLDB still reads the rest (file-backed
+  // mappings the kernel left out of the core).
+  if (const CoreFile* core = coreFile(); core && core->read(addr, buf, size)) return true;
   lldb::SBProcess proc = target_.GetProcess();
   if (!proc.IsValid()) return false;
   lldb::SBError err;

@@ -3,6 +3,9 @@
 
 #include <lldb/API/LLDB.h>
 
+#include <memory>
+
+#include "core_file.h"
 #include "target.h"
 
 namespace goinspect {
@@ -13,6 +16,7 @@ class LldbTarget : public Target {
   void reset(lldb::SBTarget target) { target_ = target; }
 
   bool readMemory(uint64_t addr, void* buf, size_t size) override;
+  const uint8_t* inPlace(uint64_t addr, size_t size) override;
   std::vector<ThreadInfo> threads() override;
   std::optional<uint64_t> lookupSymbol(const std::string& name) override;
   std::string executablePath() override;
@@ -23,7 +27,14 @@ class LldbTarget : public Target {
   std::optional<int64_t> monotonicNow() override;
 
  private:
+  // On a core, the core file mapped whole: the engine reads its bytes in place, not copied
+  // through SBProcess::ReadMemory. Null for a live process, or a core we cannot map. Looked
+  // for once: the plugin keeps one LldbTarget per process (plugin.cc sessionFor).
+  const CoreFile* coreFile() { return coreLooked_ ? core_.get() : findCoreFile(); }
+  const CoreFile* findCoreFile();
   lldb::SBTarget target_;
+  std::unique_ptr<CoreFile> core_;
+  bool coreLooked_ = false;
 };
 
 }  // namespace goinspect

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core_file.h"
 #include "target.h"
 
 namespace goinspect {
@@ -19,11 +20,10 @@ namespace goinspect {
 class CoreTarget : public Target {
  public:
   static std::unique_ptr<CoreTarget> open(const std::string& exe, const std::string& core);
-  ~CoreTarget() override;
 
-  bool readMemory(uint64_t addr, void* buf, size_t size) override;
-  const uint8_t* inPlace(uint64_t addr, size_t size) override;
-  std::vector<ThreadInfo> threads() override { return threads_; }
+  bool readMemory(uint64_t addr, void* buf, size_t size) override { return core_->read(addr, buf, size); }
+  const uint8_t* inPlace(uint64_t addr, size_t size) override { return core_->inPlace(addr, size); }
+  std::vector<ThreadInfo> threads() override { return core_->threads(); }
   std::optional<uint64_t> lookupSymbol(const std::string&) override { return std::nullopt; }
   std::string executablePath() override { return exe_; }
   // The executable's separate debug file, as the CLI's --symbols names it.
@@ -34,15 +34,8 @@ class CoreTarget : public Target {
 
  private:
   CoreTarget() = default;
-  struct Segment {
-    uint64_t vaddr, filesz, memsz, offset;
-  };
   std::string exe_, symbolFile_;
-  int fd_ = -1;
-  const uint8_t* map_ = nullptr;
-  size_t size_ = 0;
-  std::vector<Segment> segs_;
-  std::vector<ThreadInfo> threads_;
+  std::unique_ptr<CoreFile> core_;
   uint64_t bias_ = 0;
 };
 
