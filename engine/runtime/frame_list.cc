@@ -44,7 +44,7 @@ std::vector<Frame> FrameList::toVector() const {
   return out;
 }
 
-FrameList FrameShapes::make(std::vector<Frame> frames) {
+FrameList FrameShapes::makeFrom(std::vector<Frame>& frames) {
   FrameList l;
   l.base_ = relativize(frames);
   l.size_ = frames.size();
@@ -54,8 +54,7 @@ FrameList FrameShapes::make(std::vector<Frame> frames) {
       l.shape_ = s;
       return l;
     }
-  frames.shrink_to_fit();
-  l.shape_ = std::make_shared<const FrameList::Shape>(std::move(frames));
+  l.shape_ = std::make_shared<const FrameList::Shape>(frames.begin(), frames.end());
   bucket.push_back(l.shape_);
   count_++;
   return l;

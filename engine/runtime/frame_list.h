@@ -113,7 +113,10 @@ class FrameList {
 // made outlive it.
 class FrameShapes {
  public:
-  FrameList make(std::vector<Frame> frames);
+  FrameList make(std::vector<Frame> frames) { return makeFrom(frames); }
+  // The same from a vector the caller reuses (its sp and fp are made relative): copied only
+  // when its shape is new, so a million unwinds of a few dozen shapes allocate nothing.
+  FrameList makeFrom(std::vector<Frame>& frames);
   size_t count() const { return count_; }
 
  private:

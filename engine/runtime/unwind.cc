@@ -170,9 +170,9 @@ std::optional<uint64_t> Unwinder::word(uint64_t addr) {
 
 Backtrace Unwinder::unwind(const G& g, const ThreadContext* thread, size_t maxFrames) {
   Backtrace bt;
-  std::vector<Frame> frames;
-  walk(g, thread, maxFrames, bt, frames);
-  bt.frames = shapes_.make(std::move(frames));
+  frames_.clear();
+  walk(g, thread, maxFrames, bt, frames_);
+  bt.frames = shapes_.makeFrom(frames_);
   return bt;
 }
 

@@ -104,6 +104,7 @@ class Unwinder {
   // unwind's walk: the frames into `frames`, the rest into bt.
   void walk(const G& g, const ThreadContext* thread, size_t maxFrames, Backtrace& bt, std::vector<Frame>& frames);
   FrameShapes shapes_;
+  std::vector<Frame> frames_;  // the walk's frames, reused from one unwind to the next
   int32_t spDelta(const Func& fn, uint64_t pc);
   const std::vector<LogicalFrame>& logicalFrames(const Func& fn, uint64_t symPc);
   std::unordered_map<uint64_t, int32_t> spDeltas_;
