@@ -159,7 +159,7 @@ class Analyzer {
   }
 
   void classify(const GoroutineView& v, GoroutineWaits& gw) {
-    const std::string& r = v.waitReason;
+    std::string_view r = v.waitReason;
     if (v.g.status == kGsyscall) {
       WaitEntry e = entry("syscall");
       e.mId = v.mId;

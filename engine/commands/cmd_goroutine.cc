@@ -35,8 +35,8 @@ CommandResult cmdGoroutine(Session& s, const std::vector<std::string>& args) {
   auto row = [&](std::string k, std::string val) { rows.push_back({std::move(k), std::move(val)}); };
   row("goroutine", std::to_string(v.g.goid));
   row("g", hex(v.g.addr));
-  row("status", v.status + (v.g.scan ? " (scan)" : ""));
-  if (!v.waitReason.empty()) row("wait reason", v.waitReason);
+  row("status", std::string(v.status) + (v.g.scan ? " (scan)" : ""));
+  if (!v.waitReason.empty()) row("wait reason", std::string(v.waitReason));
   if (v.waitMinutes) row("waiting for", fmt::format("{} minutes or more", *v.waitMinutes));
   row("locked to thread", v.lockedToThread ? "yes" : "no");
   row("M / thread", v.mId ? fmt::format("m{}{}", *v.mId, v.threadId ? fmt::format(", tid {}{}", *v.threadId,

@@ -57,7 +57,7 @@ bool matches(const GoroutineView& v, const Parsed& p, const std::vector<LabelFil
     if (!hasLabel(v, f)) return false;
   if (p.has("--state")) {
     std::string want = lower(p.get("--state"));
-    if (lower(v.status) != want && lower(v.waitReason) != want &&
+    if (lower(std::string(v.status)) != want && lower(std::string(v.waitReason)) != want &&
         lower(v.stateText()).find(want) == std::string::npos)
       return false;
   }
@@ -108,28 +108,6 @@ std::string stackKey(const GoroutineView& v) {
   return key;
 }
 
-// What decides a goroutine's stack key without building it: its frames' shape (the same
-// pcs, so the same functions and lines), the state, the creating pc. Goroutines alike in
-// these are one group; a million of them need a few dozen keys built, not a million.
-struct StackLike {
-  const void* shape;
-  size_t frames;
-  std::string_view state;
-  uint64_t creatorPc;
-  bool hasCreator;
-  bool operator==(const StackLike& o) const {
-    return shape == o.shape && frames == o.frames && state == o.state && creatorPc == o.creatorPc &&
-           hasCreator == o.hasCreator;
-  }
-};
-struct StackLikeHash {
-  size_t operator()(const StackLike& k) const {
-    size_t h = std::hash<const void*>()(k.shape) ^ (k.frames * 0x9e3779b97f4a7c15ull);
-    h ^= std::hash<std::string_view>()(k.state) + 0x9e3779b9 + (h << 6) + (h >> 2);
-    return h ^ (k.creatorPc * 31 + k.hasCreator);
-  }
-};
-
 std::vector<Group> groupBy(Target& target, const std::vector<const GoroutineView*>& gs, const std::string& by) {
   std::unordered_map<std::string, size_t> index;
   std::vector<Group> groups;
@@ -140,15 +118,12 @@ std::vector<Group> groupBy(Target& target, const std::vector<const GoroutineView
     groups[it->second].members.push_back(v);
   };
   if (by == "stack") {
-    // Each alike class gets its group (by the key of its first member) when first seen,
-    // so groups, and their members, come in the order a key per goroutine would give.
-    std::unordered_map<StackLike, size_t, StackLikeHash> alike;
+    // Each identity gets its group (by the key of its first member) when first seen, so
+    // groups, and their members, come in the order a key per goroutine would give.
+    std::unordered_map<StackIdentity, size_t, StackIdentity::Hash> alike;
     for (const auto* v : gs) {
       progress.tick();
-      StackLike k{v->bt.frames.shape(), v->bt.frames.size(),
-                  v->waitReason.empty() ? std::string_view(v->status) : std::string_view(v->waitReason),
-                  v->createdBy ? v->createdBy->pc : 0, v->createdBy.has_value()};
-      auto [it, fresh] = alike.try_emplace(k, 0);
+      auto [it, fresh] = alike.try_emplace(StackIdentity::of(*v), 0);
       if (fresh) {
         std::string key = stackKey(*v);
         add(key, v);

@@ -29,7 +29,7 @@ CommandResult cmdInfo(Session& s, const std::vector<std::string>& args) {
   GoProgram& prog = rt.prog();
   const Snapshot& snap = s.snapshot();
   std::map<std::string, size_t> byState;
-  for (const auto& v : snap.goroutines) byState[v.status]++;
+  for (const auto& v : snap.goroutines) byState[std::string(v.status)]++;
   auto gomax = rt.gomaxprocs();
   auto maxstack = rt.maxstacksize();
   size_t nm = rt.allms().size();

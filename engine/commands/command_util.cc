@@ -78,9 +78,9 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 }
 
 std::string stateCounts(const std::vector<const GoroutineView*>& gs) {
-  std::map<std::string, size_t> by;
+  std::map<std::string_view, size_t> by;  // views: the runtime's words, kept by Runtime
   for (const auto* v : gs) by[v->status]++;
-  std::vector<std::pair<std::string, size_t>> v(by.begin(), by.end());
+  std::vector<std::pair<std::string_view, size_t>> v(by.begin(), by.end());
   std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
   std::string out;
   for (auto& [k, n] : v) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, k);

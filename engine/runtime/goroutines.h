@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "labels.h"
@@ -20,8 +21,9 @@ namespace goinspect {
 
 struct GoroutineView {
   G g;
-  std::string status;       // the runtime's status word: "waiting", "running", ...
-  std::string waitReason;   // the runtime's wait reason string, "" if none
+  // The runtime's words, as Runtime::statusName and waitReasonString keep them.
+  std::string_view status;      // the runtime's status word: "waiting", "running", ...
+  std::string_view waitReason;  // the runtime's wait reason string, "" if none
   std::optional<int64_t> waitMinutes;  // (now - waitsince) / 1 min, when the runtime knows
   bool lockedToThread = false;
   std::optional<int64_t> mId;
@@ -39,9 +41,35 @@ struct GoroutineView {
   std::vector<std::pair<std::string, std::string>> labels;
 
   // What the runtime prints between the brackets of "goroutine N [...]".
-  std::string stateText() const { return waitReason.empty() ? status : waitReason; }
+  std::string stateText() const { return std::string(waitReason.empty() ? status : waitReason); }
   uint64_t usedBytes() const { return bt.startSp && bt.startSp <= g.stackHi ? g.stackHi - bt.startSp : 0; }
   uint64_t sizeBytes() const { return g.stackHi - g.stackLo; }
+};
+
+// What decides how a goroutine's stack prints, without printing it: its frames' shape (the
+// same pcs, so the same functions, files and lines), the state, the pc that created it.
+// Goroutines with equal keys print alike; a million of them parked in a few dozen places
+// have a few dozen keys, so grouping them builds a text per key, not per goroutine.
+struct StackIdentity {
+  const void* shape = nullptr;
+  size_t frames = 0;
+  std::string_view state;
+  uint64_t creatorPc = 0;
+  bool hasCreator = false;
+
+  static StackIdentity of(const GoroutineView& v) {
+    return {v.bt.frames.shape(), v.bt.frames.size(),
+            v.waitReason.empty() ? v.status : v.waitReason,
+            v.createdBy ? v.createdBy->pc : 0, v.createdBy.has_value()};
+  }
+  bool operator==(const StackIdentity&) const = default;
+  struct Hash {
+    size_t operator()(const StackIdentity& k) const {
+      uint64_t h = reinterpret_cast<uintptr_t>(k.shape) * 0x9E3779B97F4A7C15ull ^ k.frames;
+      h = h * 31 + std::hash<std::string_view>()(k.state);
+      return static_cast<size_t>(h * 31 + k.creatorPc * 2 + k.hasCreator);
+    }
+  };
 };
 
 struct Snapshot {

@@ -208,34 +208,38 @@ std::vector<std::string> Runtime::readStringArray(const std::string& sym) {
   return out;
 }
 
-std::string Runtime::statusName(uint32_t status) {
+std::string_view Runtime::statusName(uint32_t status) {
   if (!statusStrings_) {
-    statusStrings_ = readStringArray("runtime.gStatusStrings");
+    std::vector<std::string> words = readStringArray("runtime.gStatusStrings");
     // Where the binary does not say, the status constants' own names do ("_Gwaiting").
-    if (statusStrings_->empty()) {
+    if (words.empty()) {
       for (const char* n : {"idle", "runnable", "running", "syscall", "waiting", "moribund_unused",
                             "dead", "enqueue_unused", "copystack", "preempted", "leaked"}) {
         std::string cname = std::string("runtime._G") + n;
         if (auto c = prog_.layouts().constant(cname); c && *c >= 0 && *c < 64) {
-          if (statusStrings_->size() <= static_cast<size_t>(*c)) statusStrings_->resize(*c + 1);
-          (*statusStrings_)[*c] = n;
+          if (words.size() <= static_cast<size_t>(*c)) words.resize(*c + 1);
+          words[*c] = n;
         }
       }
     }
-    for (size_t i = 0; i < statusStrings_->size(); i++) {
-      if ((*statusStrings_)[i] == "leaked" && leaked_ == ~0u) leaked_ = static_cast<uint32_t>(i);
-      if ((*statusStrings_)[i] == "waiting for cgo callback" && deadextra_ == ~0u)
-        deadextra_ = static_cast<uint32_t>(i);
+    statusStrings_.emplace();
+    for (size_t i = 0; i < words.size(); i++) {
+      if (words[i] == "leaked" && leaked_ == ~0u) leaked_ = static_cast<uint32_t>(i);
+      if (words[i] == "waiting for cgo callback" && deadextra_ == ~0u) deadextra_ = static_cast<uint32_t>(i);
+      statusStrings_->push_back(intern(std::move(words[i])));
     }
   }
   if (status < statusStrings_->size() && !(*statusStrings_)[status].empty()) return (*statusStrings_)[status];
   return "???";
 }
 
-std::string Runtime::waitReasonString(uint8_t reason) {
-  if (!waitStrings_) waitStrings_ = readStringArray("runtime.waitReasonStrings");
+std::string_view Runtime::waitReasonString(uint8_t reason) {
+  if (!waitStrings_) {
+    waitStrings_.emplace();
+    for (std::string& w : readStringArray("runtime.waitReasonStrings")) waitStrings_->push_back(intern(std::move(w)));
+  }
   if (reason < waitStrings_->size()) return (*waitStrings_)[reason];
-  return fmt::format("wait reason {}", reason);
+  return intern(fmt::format("wait reason {}", reason));
 }
 
 bool Runtime::isDead(uint32_t status) const {

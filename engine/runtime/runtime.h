@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "goprogram.h"
@@ -76,9 +78,10 @@ class Runtime {
   const std::vector<M>& allms();
   const M* mByAddr(uint64_t addr);
 
-  // The runtime's words: gStatusStrings[status], waitReasonStrings[reason].
-  std::string statusName(uint32_t status);
-  std::string waitReasonString(uint8_t reason);
+  // The runtime's words: gStatusStrings[status], waitReasonStrings[reason]. Views into
+  // this Runtime's own copies, valid while it lives (a million views hold no strings).
+  std::string_view statusName(uint32_t status);
+  std::string_view waitReasonString(uint8_t reason);
   // The status of dead goroutines, the ones nobody lists (_Gdead, and _Gdeadextra in 1.26+).
   bool isDead(uint32_t status) const;
   uint32_t leakedStatus() const { return leaked_; }
@@ -113,7 +116,11 @@ class Runtime {
   } go_{};
   std::optional<std::vector<M>> ms_;
   std::unordered_map<uint64_t, size_t> msByAddr_;  // m address → index in ms_
-  std::optional<std::vector<std::string>> statusStrings_, waitStrings_;
+  std::optional<std::vector<std::string_view>> statusStrings_, waitStrings_;
+  // Every word those views name, kept for the Runtime's life (a few dozen; a new stop may
+  // read the tables again, and views taken before must stay valid).
+  std::string_view intern(std::string s) { return *words_.insert(std::move(s)).first; }
+  std::unordered_set<std::string> words_;
   uint32_t dead_ = kGdead, deadextra_ = ~0u, leaked_ = ~0u;
 };
 
