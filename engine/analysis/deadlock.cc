@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -43,8 +44,32 @@ std::optional<size_t> pendingTimers(Runtime& rt) {
   return n;
 }
 
+// A directed graph as flat arrays (compressed rows): a million goroutines with an edge or
+// two each, and no vector per node.
+struct Graph {
+  std::vector<size_t> start;  // node i's edges are to[start[i] .. start[i + 1])
+  std::vector<size_t> to;
+  size_t size() const { return start.empty() ? 0 : start.size() - 1; }
+  const size_t* begin(size_t i) const { return to.data() + start[i]; }
+  const size_t* end(size_t i) const { return to.data() + start[i + 1]; }
+  size_t degree(size_t i) const { return start[i + 1] - start[i]; }
+  size_t at(size_t i, size_t k) const { return to[start[i] + k]; }
+
+  // From (from, to) pairs in any order; a node's edges keep the pairs' order.
+  static Graph of(size_t nodes, const std::vector<std::pair<size_t, size_t>>& pairs) {
+    Graph g;
+    g.start.assign(nodes + 1, 0);
+    for (auto& [f, t] : pairs) g.start[f + 1]++;
+    for (size_t i = 0; i < nodes; i++) g.start[i + 1] += g.start[i];
+    g.to.resize(pairs.size());
+    std::vector<size_t> fill(g.start.begin(), g.start.end() - 1);
+    for (auto& [f, t] : pairs) g.to[fill[f]++] = t;
+    return g;
+  }
+};
+
 // Strongly connected components of size ≥ 2 (Tarjan's, iterative).
-std::vector<std::vector<size_t>> cycles(const std::vector<std::vector<size_t>>& edges) {
+std::vector<std::vector<size_t>> cycles(const Graph& edges) {
   size_t n = edges.size(), counter = 0;
   std::vector<size_t> index(n, SIZE_MAX), low(n, 0);
   std::vector<bool> onStack(n, false);
@@ -60,8 +85,8 @@ std::vector<std::vector<size_t>> cycles(const std::vector<std::vector<size_t>>& 
         stack.push_back(v);
         onStack[v] = true;
       }
-      if (e < edges[v].size()) {
-        size_t u = edges[v][e++];
+      if (e < edges.degree(v)) {
+        size_t u = edges.at(v, e++);
         if (index[u] == SIZE_MAX) work.push_back({u, 0});
         else if (onStack[u]) low[v] = std::min(low[v], index[u]);
         continue;
@@ -126,20 +151,28 @@ std::optional<Deadlock> findDeadlock(Runtime& rt, const Snapshot& snap, const Wa
   size_t n = blocked.size();
   std::unordered_map<uint64_t, size_t> objectNode;
   std::vector<uint64_t> objectAt(n, 0);  // node → object address (0 for goroutines)
-  std::vector<std::vector<size_t>> edges(n);
+  std::vector<std::pair<size_t, size_t>> pairs;
   for (size_t i = 0; i < n; i++)
     for (const WaitEntry& e : blocked[i]->on)
       if (wakeable(e) && e.address) {
-        auto [it, fresh] = objectNode.emplace(e.address, edges.size());
-        if (fresh) edges.emplace_back(), objectAt.push_back(e.address);
-        edges[i].push_back(it->second);
+        auto [it, fresh] = objectNode.emplace(e.address, objectAt.size());
+        if (fresh) objectAt.push_back(e.address);
+        pairs.push_back({i, it->second});
       }
-  std::unordered_map<int64_t, size_t> indexOf;
-  for (size_t i = 0; i < n; i++) indexOf[blocked[i]->v->g.goid] = i;
-  for (auto& [obj, node] : objectNode)
-    if (auto it = w.referrers.find(obj); it != w.referrers.end())
+  // blocked is in goroutine id order (the snapshot's): a referrer's node by binary search.
+  auto indexOf = [&](int64_t id) -> std::optional<size_t> {
+    auto it = std::lower_bound(blocked.begin(), blocked.end(), id,
+                               [](const GoroutineWaits* gw, int64_t x) { return gw->v->g.goid < x; });
+    if (it == blocked.end() || (*it)->v->g.goid != id) return std::nullopt;
+    return static_cast<size_t>(it - blocked.begin());
+  };
+  // Objects in node order, so that each object's edges come out the same in every run.
+  for (size_t node = n; node < objectAt.size(); node++)
+    if (auto it = w.referrers.find(objectAt[node]); it != w.referrers.end())
       for (int64_t id : it->second)
-        if (auto y = indexOf.find(id); y != indexOf.end()) edges[node].push_back(y->second);
+        if (auto y = indexOf(id)) pairs.push_back({node, *y});
+  Graph edges = Graph::of(objectAt.size(), pairs);
+  pairs = {};
   std::vector<std::pair<std::vector<int64_t>, std::vector<WaitLink>>> found;
   for (auto& scc : cycles(edges)) {
     std::unordered_set<size_t> members(scc.begin(), scc.end());
@@ -149,10 +182,11 @@ std::optional<Deadlock> findDeadlock(Runtime& rt, const Snapshot& snap, const Wa
       if (i >= n) continue;
       ids.push_back(blocked[i]->v->g.goid);
       // The step that keeps i in the cycle: an object it waits on that a member references.
-      for (size_t o : edges[i]) {
+      for (const size_t* oi = edges.begin(i); oi != edges.end(i); oi++) {
+        size_t o = *oi;
         if (!members.count(o)) continue;
-        auto y = std::find_if(edges[o].begin(), edges[o].end(), [&](size_t k) { return members.count(k) > 0; });
-        if (y == edges[o].end()) continue;
+        auto y = std::find_if(edges.begin(o), edges.end(o), [&](size_t k) { return members.count(k) > 0; });
+        if (y == edges.end(o)) continue;
         links.push_back({blocked[i]->v->g.goid, objectAt[o], blocked[*y]->v->g.goid});
         break;
       }

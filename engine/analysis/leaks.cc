@@ -34,9 +34,12 @@ std::string plural(size_t n, const char* one, const char* many) { return fmt::fo
 
 void judge(LeakGroup& g, const Waits& w) {
   size_t n = g.members.size();
-  std::unordered_set<int64_t> ids;
-  for (const GoroutineWaits* m : g.members) ids.insert(m->v->g.goid);
-  std::unordered_set<uint64_t> keys;  // object addresses
+  // Sorted lists, not hash sets: the largest group may hold a million goroutines.
+  std::vector<int64_t> ids;
+  ids.reserve(n);
+  for (const GoroutineWaits* m : g.members) ids.push_back(m->v->g.goid);
+  std::sort(ids.begin(), ids.end());
+  std::vector<uint64_t> keys;  // object addresses, made distinct below
   bool allAlone = true, allForever = true, allLeaked = true, sameEverywhere = true;
   // Channels only this group is queued on, with no timer to fire and no other goroutine
   // holding their address on its stack.
@@ -48,7 +51,7 @@ void judge(LeakGroup& g, const Waits& w) {
     allLeaked &= m->v->status == "leaked";
     mine.clear();
     for (const WaitEntry& e : m->on) {
-      if (e.address) keys.insert(e.address), mine.push_back(e.address);
+      if (e.address) keys.push_back(e.address), mine.push_back(e.address);
       allForever &= e.kind == "nil-chan" || e.kind == "select-no-cases";
       auto it = e.kind == "chan" ? w.chans.find(e.address) : w.chans.end();
       if (it == w.chans.end()) {
@@ -61,7 +64,7 @@ void judge(LeakGroup& g, const Waits& w) {
       if (fresh) {  // once per channel: a queue may hold 50,000 goroutines
         bool onlyUs = !c.timerWhenNs && !w.referrers.count(e.address) && !w.globalRefs.count(e.address);
         for (const auto* q : {&c.senders, &c.receivers})
-          for (size_t k = 0; k < q->size() && onlyUs; k++) onlyUs = ids.count((*q)[k]) > 0;
+          for (size_t k = 0; k < q->size() && onlyUs; k++) onlyUs = std::binary_search(ids.begin(), ids.end(), (*q)[k]);
         cached->second = onlyUs;
       }
       bool onlyUs = cached->second;
@@ -72,6 +75,8 @@ void judge(LeakGroup& g, const Waits& w) {
     if (m == g.members.front()) firstKeys = mine;
     sameEverywhere &= !mine.empty() && mine == firstKeys;
   }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   g.objects = keys.size();
   if (sameEverywhere && g.members.front()->on.size() == 1) g.shared = &g.members.front()->on.front();
   const char* other = direction == "send" ? "receive" : "send";
@@ -101,10 +106,24 @@ void judge(LeakGroup& g, const Waits& w) {
 std::vector<LeakGroup> findLeaks(const Waits& w, const std::vector<const GoroutineWaits*>& which) {
   std::vector<LeakGroup> groups;
   std::unordered_map<std::string, size_t> index;
-  for (const GoroutineWaits* gw : which) {
-    auto [it, fresh] = index.emplace(signature(*gw->v), groups.size());
+  // Goroutines without labels that print alike share a signature: it is built once per
+  // StackIdentity, not once per goroutine.
+  std::unordered_map<StackIdentity, size_t, StackIdentity::Hash> alike;
+  auto groupOf = [&](const GoroutineView& v) {
+    auto [it, fresh] = index.emplace(signature(v), groups.size());
     if (fresh) groups.emplace_back();
-    LeakGroup& g = groups[it->second];
+    return it->second;
+  };
+  for (const GoroutineWaits* gw : which) {
+    size_t gi;
+    if (!gw->v->labels.empty()) {
+      gi = groupOf(*gw->v);
+    } else {
+      auto [it, fresh] = alike.try_emplace(StackIdentity::of(*gw->v), 0);
+      if (fresh) it->second = groupOf(*gw->v);
+      gi = it->second;
+    }
+    LeakGroup& g = groups[gi];
     g.members.push_back(gw);
     if (auto m = gw->v->waitMinutes) {
       g.minMinutes = std::min(g.minMinutes.value_or(*m), *m);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -65,11 +66,11 @@ std::optional<std::pair<uint64_t, uint64_t>> usedStack(const GoroutineView& v, u
   return std::pair{lo, std::min(v.g.stackHi, lo + max)};
 }
 
-WaitEntry entry(const char* kind, uint64_t address = 0, std::string direction = "") {
+WaitEntry entry(std::string_view kind, uint64_t address = 0, std::string_view direction = {}) {
   WaitEntry e;
   e.kind = kind;
   e.address = address;
-  e.direction = std::move(direction);
+  e.direction = direction;
   return e;
 }
 
@@ -78,13 +79,15 @@ class Analyzer {
   Analyzer(Runtime& rt, const Snapshot& snap)
       : rt_(rt), prog_(rt.prog()), mem_(rt.mem()), snap_(snap), o_(rt.prog()), types_(rt.prog(), rt.mem()) {
     byG_.reserve(snap.goroutines.size());
-    for (const GoroutineView& v : snap.goroutines) byG_[v.g.addr] = &v;
+    for (const GoroutineView& v : snap.goroutines) byG_.push_back({v.g.addr, &v});
+    std::sort(byG_.begin(), byG_.end());
   }
 
   Waits run() {
     if (snap_.now > 0) w_.now = snap_.now;
     w_.nowExact = snap_.nowExact;
     Progress progress(mem_.target(), "finding what goroutines wait on", snap_.goroutines.size());
+    w_.goroutines.reserve(snap_.goroutines.size());
     for (const GoroutineView& v : snap_.goroutines) {
       progress.tick();
       if (!isBlocked(v)) continue;
@@ -102,10 +105,7 @@ class Analyzer {
   // goroutine waits on (read once, past the page cache).
   void findReferrers() {
     std::unordered_set<uint64_t> objects;
-    std::unordered_map<const GoroutineView*, const GoroutineWaits*> waitsOf;
-    waitsOf.reserve(w_.goroutines.size());
     for (const GoroutineWaits& gw : w_.goroutines) {
-      waitsOf[gw.v] = &gw;
       for (const WaitEntry& e : gw.on)
         if (e.address && e.kind != "netpoll") objects.insert(e.address);
     }
@@ -129,33 +129,48 @@ class Analyzer {
       }
     }
     Progress progress(mem_.target(), "finding references to the objects goroutines wait on", snap_.goroutines.size());
+    // w_.goroutines are in the snapshot's order: a cursor finds each goroutine's own waits.
+    size_t next = 0;
     for (const GoroutineView& v : snap_.goroutines) {
       progress.tick();
+      const GoroutineWaits* mine = nullptr;
+      if (next < w_.goroutines.size() && w_.goroutines[next].v == &v) mine = &w_.goroutines[next++];
       auto range = usedStack(v, kMaxReferenceScan);
       if (!range) continue;
       auto [lo, hi] = *range;
-      words.resize((hi - lo) / 8);
-      if (!mem_.readOnce(lo, words.data(), words.size() * 8)) continue;
+      size_t n = (hi - lo) / 8;
+      // A core's stack bytes are read where they lie; anything else is copied once.
+      const uint8_t* at = mem_.target().inPlace(lo, n * 8);
+      if (!at) {
+        words.resize(n);
+        if (!mem_.readOnce(lo, words.data(), n * 8)) continue;
+        at = reinterpret_cast<const uint8_t*>(words.data());
+      }
       refs.clear();
-      for (uint64_t word : words) {
+      for (size_t i = 0; i < n; i++) {
+        uint64_t word;
+        std::memcpy(&word, at + i * 8, 8);
         uint64_t b = bit(word);
         if ((filter[b >> 6] >> (b & 63) & 1) && objects.count(word) &&
             std::find(refs.begin(), refs.end(), word) == refs.end())
           refs.push_back(word);
       }
-      auto mine = waitsOf.find(&v);
       for (uint64_t obj : refs) {
-        bool waitsOnIt = mine != waitsOf.end() && std::any_of(mine->second->on.begin(), mine->second->on.end(),
-                                                              [&](const WaitEntry& e) { return e.address == obj; });
+        bool waitsOnIt = mine && std::any_of(mine->on.begin(), mine->on.end(),
+                                             [&](const WaitEntry& e) { return e.address == obj; });
         if (!waitsOnIt) w_.referrers[obj].push_back(v.g.goid);
       }
     }
   }
 
  private:
+  const GoroutineView* viewOf(uint64_t gp) const {
+    auto it = std::lower_bound(byG_.begin(), byG_.end(), std::pair<uint64_t, const GoroutineView*>{gp, nullptr});
+    return it != byG_.end() && it->first == gp ? it->second : nullptr;
+  }
   int64_t goid(uint64_t gp) const {
-    auto it = byG_.find(gp);
-    return it == byG_.end() ? 0 : it->second->g.goid;
+    const GoroutineView* v = viewOf(gp);
+    return v ? v->g.goid : 0;
   }
 
   void classify(const GoroutineView& v, GoroutineWaits& gw) {
@@ -193,12 +208,19 @@ class Analyzer {
     }
     bool select = startsWith(v.waitReason, "select");
     auto sg = mem_.u64(v.g.addr + *o_.gWaiting);
-    std::unordered_set<uint64_t> seen;
+    // Nearly every waiter has one sudog, a select a few: a short list, reused, beats a hash
+    // set per waiter; a hash set takes over past 32 (a damaged list may be long).
+    std::vector<uint64_t>& seen = seen_;
+    seen.clear();
+    std::unordered_set<uint64_t> many;
     for (uint64_t s = sg.value_or(0); s && seen.size() < bounds::kMaxSelectCases; ) {
-      if (!seen.insert(s).second) {
+      bool again = seen.size() < 32 ? std::find(seen.begin(), seen.end(), s) != seen.end() : !many.insert(s).second;
+      if (again) {
         gw.error = "g.waiting loops";
         break;
       }
+      seen.push_back(s);
+      if (seen.size() == 32) many.insert(seen.begin(), seen.end());
       auto c = mem_.u64(s + *o_.sgC);
       if (!c) {
         gw.error = fmt::format("sudog {:#x} unreadable", s);
@@ -240,12 +262,16 @@ class Analyzer {
   }
 
   void walkQueue(ChanInfo& ch, uint64_t head, const char* dir, std::vector<int64_t>& out) {
-    std::unordered_set<uint64_t> seen;
+    // A loop is caught with no memory (Brent's method: compare with a mark that moves at
+    // each power of two): a queue of a million waiters needs no set of them.
+    uint64_t mark = 0;
+    size_t power = 1, sinceMark = 0;
     for (uint64_t s = mem_.u64(head).value_or(0); s;) {
-      if (out.size() >= bounds::kMaxQueue || !seen.insert(s).second) {
+      if (out.size() >= bounds::kMaxQueue || s == mark) {
         ch.error = fmt::format("the {} queue loops or passes {} entries", dir, bounds::kMaxQueue);
         return;
       }
+      if (++sinceMark == power) mark = s, power *= 2, sinceMark = 0;
       auto gp = mem_.u64(s + *o_.sgG);
       if (!gp) {
         ch.error = fmt::format("sudog {:#x} in the {} queue is unreadable", s, dir);
@@ -337,7 +363,7 @@ class Analyzer {
       for (uint64_t s = mem_.u64(list + *o_.nlHead).value_or(0); s && ids.size() < bounds::kMaxQueue;) {
         if (!seen.insert(s).second) return false;
         auto gp = mem_.u64(s + *o_.sgG);
-        if (!gp || !byG_.count(*gp)) return false;
+        if (!gp || !viewOf(*gp)) return false;
         if (*gp == v.g.addr) pos = static_cast<int>(ids.size());
         ids.push_back(goid(*gp));
         s = mem_.u64(s + *o_.sgNext).value_or(0);
@@ -410,8 +436,9 @@ class Analyzer {
   Offsets o_;
   TypeNames types_;
   Waits w_;
-  std::unordered_map<uint64_t, const GoroutineView*> byG_;
+  std::vector<std::pair<uint64_t, const GoroutineView*>> byG_;  // by g address, sorted
   std::unordered_map<uint64_t, std::pair<const char*, int>> queued_;  // sudog → (dir, pos)
+  std::vector<uint64_t> seen_;  // channelWaits' sudogs of one goroutine
   std::optional<Semtable> semtable_;
 };
 

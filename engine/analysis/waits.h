@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -33,15 +34,17 @@ namespace goinspect {
 
 // One thing a goroutine is blocked on; `kind` is one of chan, nil-chan, select-no-cases,
 // mutex, rwmutex, waitgroup, cond, sema, timer, netpoll, syscall.
+// Its words are the analysis's own literals (and runtime global names), so an entry holds
+// views, not strings: a million waiters allocate nothing for them.
 struct WaitEntry {
-  std::string kind;
+  std::string_view kind;
   uint64_t address = 0;   // hchan, sync object (or the semaphore when unrecognised), Cond
-  std::string direction;  // chan, nil-chan: "send" / "recv"; netpoll: "read" / "write"
+  std::string_view direction;  // chan, nil-chan: "send" / "recv"; netpoll: "read" / "write"
   bool select = false;    // a case of a select
   int position = -1;      // index in the queue it waits in (-1: not found there)
   uint64_t sema = 0;      // semaphore word (mutex, rwmutex, waitgroup, sema); cond: notifyList
-  std::string side;       // rwmutex: "writer" / "reader"
-  std::string symbol;     // the runtime global a semaphore is (runtime.worldsema)
+  std::string_view side;  // rwmutex: "writer" / "reader"
+  std::string_view symbol;  // the runtime global a semaphore is (runtime.worldsema)
   std::optional<int64_t> whenNs;  // timer: nanotime at which it fires
   std::optional<int64_t> fd;      // netpoll
   uint64_t pollDesc = 0;

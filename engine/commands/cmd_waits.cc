@@ -133,7 +133,7 @@ std::string entryText(const Waits& w, const WaitEntry& e, bool withPlace = true)
                        e.threadId && e.mId ? ", " : "", e.mId ? fmt::format("m{}", *e.mId) : "");
     return fmt::format("in a system call on {}: not parked, the OS has it", t);
   }
-  return e.kind;
+  return std::string(e.kind);
 }
 
 std::string header(const GoroutineView& v) {
@@ -360,10 +360,10 @@ std::string dotGraph(const Waits& w, const std::vector<LeakGroup>& groups) {
                                            waiters == g.objects ? "one waiter each" : fmt::format("{} waiters in all", waiters))
                              : fmt::format("{} {} objects", g.objects, e.kind);
       s += fmt::format("  {} [shape=ellipse, label={}];\n", node, dotQuote(what));
-      edges += fmt::format("  g{} -> {} [label={}];\n", i, node, dotQuote(e.direction.empty() ? e.kind : e.direction));
+      edges += fmt::format("  g{} -> {} [label={}];\n", i, node, dotQuote(std::string(e.direction.empty() ? e.kind : e.direction)));
       continue;
     }
-    std::map<std::pair<uint64_t, std::string>, std::pair<const WaitEntry*, size_t>> mine;  // (object, how) → (entry, members)
+    std::map<std::pair<uint64_t, std::string_view>, std::pair<const WaitEntry*, size_t>> mine;  // (object, how) → (entry, members)
     for (const GoroutineWaits* m : g.members)
       for (const WaitEntry& e : m->on)
         if (e.address) {
@@ -381,7 +381,7 @@ std::string dotGraph(const Waits& w, const std::vector<LeakGroup>& groups) {
                                : fmt::format("{} {:#x}", syncName(e), e.address);
         s += fmt::format("  {} [shape=ellipse, label={}];\n", node, dotQuote(what));
       }
-      std::string label = key.second;
+      std::string label(key.second);
       if (g.members.size() > 1) label += fmt::format(" ×{}", ent.second);
       edges += fmt::format("  g{} -> {} [label={}];\n", i, objectNodes[e.address], dotQuote(label));
     }

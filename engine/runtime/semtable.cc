@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <unordered_set>
 
 #include "bounds.h"
@@ -17,7 +20,7 @@ constexpr uint64_t kRootStride = 64;    // semaRoot padded to cpu.CacheLinePadSi
 
 struct Walker {
   Memory& mem;
-  const std::unordered_map<uint64_t, int64_t>& goids;  // g → goid
+  const std::vector<std::pair<uint64_t, int64_t>>& goids;  // (g, goid), sorted by g
   uint64_t treapOff, gOff, prevOff, nextOff, waitlinkOff, elemOff;
   Semtable out;
   size_t nodes = 0;
@@ -38,8 +41,9 @@ struct Walker {
       q.addr = *addr;
       for (uint64_t w = s; w;) {
         auto gp = mem.u64(w + gOff);
-        auto it = gp ? goids.find(*gp) : goids.end();
-        if (it == goids.end()) return false;  // not a goroutine: not a semtable
+        auto it = gp ? std::lower_bound(goids.begin(), goids.end(), std::pair<uint64_t, int64_t>{*gp, INT64_MIN})
+                     : goids.end();
+        if (it == goids.end() || it->first != *gp) return false;  // not a goroutine: not a semtable
         out.byGoroutine[*gp] = {*addr, static_cast<int>(q.goids.size())};
         q.goids.push_back(it->second);
         w = mem.u64(w + waitlinkOff).value_or(0);
@@ -72,8 +76,11 @@ Semtable readSemtable(Runtime& rt, const Snapshot& snap) {
   if (!treap || !g || !prev || !next || !waitlink || !elem)
     return failed("this Go release's semaRoot or sudog lacks the fields to walk");
 
-  std::unordered_map<uint64_t, int64_t> goids;
-  for (const GoroutineView& v : snap.goroutines) goids[v.g.addr] = v.g.goid;
+  // A sorted list, not a hash map: a million goroutines, a few of them asleep here.
+  std::vector<std::pair<uint64_t, int64_t>> goids;
+  goids.reserve(snap.goroutines.size());
+  for (const GoroutineView& v : snap.goroutines) goids.push_back({v.g.addr, v.g.goid});
+  std::sort(goids.begin(), goids.end());
 
   auto walk = [&](uint64_t table) -> std::optional<Semtable> {
     Walker w{mem, goids, *treap, *g, *prev, *next, *waitlink, *elem, {}, 0, false, {}};
