@@ -8,6 +8,58 @@
 
 namespace goinspect {
 
+Out::Out(const Parsed& p) {
+  if (!p.has("--output")) return;
+  path_ = p.get("--output");
+  file_ = std::fopen(path_.c_str(), "wb");
+  if (!file_) throw Error(fmt::format("cannot write {}", path_));
+  buf_.reserve(kBlock + (kBlock >> 3));
+}
+
+Out::~Out() {
+  // Never leaves the writer running (a command that threw): the file is closed as it is.
+  if (pending_.valid()) pending_.wait();
+  if (file_) std::fclose(file_);
+}
+
+void Out::waitWrite() {
+  if (pending_.valid() && !pending_.get()) throw Error(fmt::format("cannot write {}", path_));
+}
+
+void Out::flush() {
+  waitWrite();
+  std::swap(buf_, writing_);
+  buf_.clear();
+  std::FILE* f = file_;
+  const std::string* block = &writing_;
+  pending_ = std::async(std::launch::async,
+                        [f, block] { return std::fwrite(block->data(), 1, block->size(), f) == block->size(); });
+}
+
+void Out::abandon() {
+  if (!file_) return;
+  if (pending_.valid()) pending_.wait();
+  pending_ = {};
+  std::fclose(file_);
+  file_ = nullptr;
+  std::remove(path_.c_str());
+}
+
+CommandResult Out::finish(const std::string& what) {
+  CommandResult r;
+  if (!file_) {
+    r.output = std::move(buf_);
+    return r;
+  }
+  flush();
+  waitWrite();
+  bool ok = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!ok) throw Error(fmt::format("cannot write {}", path_));
+  r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, total_, path_);
+  return r;
+}
+
 FrameSelection parseFrames(const Parsed& p, FrameSelection def) {
   if (!p.has("--frames")) return def;
   std::string v = p.get("--frames");
@@ -113,7 +165,8 @@ CommandResult deliverGoroutinesJson(Target& target, const Parsed& p, const std::
 
 FrameArgs traceArgsOf(Session& s) {
   Runtime& rt = s.runtime();
-  return [&rt](const Frame& f, size_t) { return traceArgs(rt.prog(), rt.mem(), f); };
+  auto cache = std::make_shared<TraceArgsCache>();
+  return [&rt, cache](const Frame& f, size_t) { return traceArgs(rt.prog(), rt.mem(), f, cache.get()); };
 }
 
 }  // namespace goinspect

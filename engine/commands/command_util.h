@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,47 +26,31 @@ std::string lower(std::string s);
 
 // Where a command's text goes: back to the debugger, or to --output FILE as it is produced,
 // so that a large report (100k goroutines with every frame) never sits in memory whole.
+// A file is written by a second thread while the next block is made: copying gigabytes
+// into the kernel costs about what making them does, and the two overlap.
 class Out {
  public:
-  explicit Out(const Parsed& p) {
-    if (!p.has("--output")) return;
-    path_ = p.get("--output");
-    file_.open(path_, std::ios::binary | std::ios::trunc);
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-  }
+  explicit Out(const Parsed& p);
+  ~Out();
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
   void write(std::string_view s) {
     buf_ += s;
     total_ += s.size();
-    if (file_.is_open() && buf_.size() > (1 << 20)) flush();
+    if (file_ && buf_.size() >= kBlock) flush();
   }
   // An interrupted command leaves no half-written file behind.
-  void abandon() {
-    if (!file_.is_open()) return;
-    file_.close();
-    std::remove(path_.c_str());
-  }
-  CommandResult finish(const std::string& what) {
-    CommandResult r;
-    if (!file_.is_open()) {
-      r.output = std::move(buf_);
-      return r;
-    }
-    flush();
-    file_.close();
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-    r.output = fmt::format("wrote {} ({} bytes) to {}\n", what, total_, path_);
-    return r;
-  }
+  void abandon();
+  CommandResult finish(const std::string& what);
 
  private:
-  void flush() {
-    file_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (!file_) throw Error(fmt::format("cannot write {}", path_));
-    buf_.clear();
-  }
+  static constexpr size_t kBlock = size_t{8} << 20;
+  void flush();     // hands buf_ to the writer; waits for the block before it
+  void waitWrite();  // the block being written is done (throws if it failed)
   std::string path_;
-  std::ofstream file_;
-  std::string buf_;
+  std::FILE* file_ = nullptr;
+  std::string buf_, writing_;
+  std::future<bool> pending_;
   size_t total_ = 0;
 };
 

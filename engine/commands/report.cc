@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,6 +37,20 @@ nlohmann::json frameJson(const Frame& f) {
 
 namespace {
 
+void appendEscaped(std::string& out, char ch) {
+  auto u = static_cast<unsigned char>(ch);
+  switch (ch) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    case '\r': out += "\\r"; break;
+    default:
+      if (u < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+      else out += ch;
+  }
+}
+
 // A JSON string literal (RFC 8259 escaping); bytes that are not UTF-8 become U+FFFD (a
 // status or wait reason is the target's own string, and may be anything).
 void appendString(std::string& out, std::string_view s) {
@@ -44,18 +59,15 @@ void appendString(std::string& out, std::string_view s) {
     if (valid != s) return appendString(out, valid);
   }
   out += '"';
-  for (char ch : s) {
-    auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (u < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
-        else out += ch;
-    }
+  // Nearly every string (a function, a file) needs no escape: runs of plain bytes go in
+  // whole, the rest one escape at a time.
+  auto plain = [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\'; };
+  while (!s.empty()) {
+    size_t n = std::find_if_not(s.begin(), s.end(), plain) - s.begin();
+    out.append(s.substr(0, n));
+    if (n == s.size()) break;
+    appendEscaped(out, s[n]);
+    s.remove_prefix(n + 1);
   }
   out += '"';
 }
@@ -64,14 +76,14 @@ void appendString(std::string& out, std::string_view s) {
 
 void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelection sel, const FrameArgs& args) {
   auto o = std::back_inserter(out);
-  fmt::format_to(o, "{{\"id\": {}, \"gp\": \"{:#x}\", \"status\": ", v.g.goid, v.g.addr);
+  fmt::format_to(o, FMT_COMPILE("{{\"id\": {}, \"gp\": \"{:#x}\", \"status\": "), v.g.goid, v.g.addr);
   appendString(out, v.status);
   out += ", \"wait_reason\": ";
   if (v.waitReason.empty()) out += "null";
   else appendString(out, v.waitReason);
   out += ", \"wait_since_minutes\": ";
   out += v.waitMinutes ? std::to_string(*v.waitMinutes) : "null";
-  fmt::format_to(o, ", \"locked_to_thread\": {}, \"m\": {}, \"thread_id\": {}, \"system\": {}",
+  fmt::format_to(o, FMT_COMPILE(", \"locked_to_thread\": {}, \"m\": {}, \"thread_id\": {}, \"system\": {}"),
                  v.lockedToThread, v.mId ? std::to_string(*v.mId) : "null",
                  v.threadId ? std::to_string(*v.threadId) : "null", v.system);
   out += ", \"labels\": {";
@@ -83,8 +95,8 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
   }
   out += "}";
   fmt::format_to(o,
-                 ", \"stack\": {{\"lo\": \"{:#x}\", \"hi\": \"{:#x}\", \"sp\": \"{:#x}\", \"used_bytes\": {}, "
-                 "\"size_bytes\": {}}}, \"frames\": [",
+                 FMT_COMPILE(", \"stack\": {{\"lo\": \"{:#x}\", \"hi\": \"{:#x}\", \"sp\": \"{:#x}\", \"used_bytes\": {}, "
+                 "\"size_bytes\": {}}}, \"frames\": ["),
                  v.g.stackLo, v.g.stackHi, v.bt.startSp, v.usedBytes(), v.sizeBytes());
   bool first = true;
   for (size_t k : selectFrames(v, sel)) {
@@ -95,7 +107,7 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
     appendString(out, f->function);
     out += ", \"file\": ";
     appendString(out, f->file);
-    fmt::format_to(o, ", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"fp\": \"{:#x}\", \"inlined\": {}",
+    fmt::format_to(o, FMT_COMPILE(", \"line\": {}, \"pc\": \"{:#x}\", \"sp\": \"{:#x}\", \"fp\": \"{:#x}\", \"inlined\": {}"),
                    f->line, f->pc, f->sp, f->fp, f->inlined);
     if (args) {
       out += ", \"args\": ";
@@ -109,7 +121,7 @@ void appendGoroutineJson(std::string& out, const GoroutineView& v, FrameSelectio
     appendString(out, v.createdBy->function);
     out += ", \"file\": ";
     appendString(out, v.createdBy->file);
-    fmt::format_to(o, ", \"line\": {}, \"goid\": {}}}", v.createdBy->line, v.createdBy->goid);
+    fmt::format_to(o, FMT_COMPILE(", \"line\": {}, \"goid\": {}}}"), v.createdBy->line, v.createdBy->goid);
   } else {
     out += "null";
   }

@@ -1,6 +1,9 @@
 #include "traceargs.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
+
+#include <unordered_map>
 
 #include "goprogram.h"
 #include "memory.h"
@@ -63,14 +66,35 @@ std::optional<std::vector<Op>> decode(const GoProgram& prog, const Frame& f) {
 
 }  // namespace
 
-std::string traceArgs(const GoProgram& prog, Memory& mem, const Frame& f) {
+struct TraceArgsCache::Impl {
+  static constexpr size_t kMax = 1 << 16;
+  // symPC → (the function's entry, what decode said there)
+  std::unordered_map<uint64_t, std::pair<uint64_t, std::optional<std::vector<Op>>>> ops;
+};
+TraceArgsCache::TraceArgsCache() : impl(std::make_unique<Impl>()) {}
+TraceArgsCache::~TraceArgsCache() = default;
+
+std::string traceArgs(const GoProgram& prog, Memory& mem, const Frame& f, TraceArgsCache* cache) {
   if (f.inlined) return "...";
-  auto ops = decode(prog, f);
-  if (!ops) return "";
+  std::optional<std::vector<Op>> fresh;
+  const std::optional<std::vector<Op>>* ops = &fresh;
+  uint64_t symPc = (!f.trap && f.pc > f.entry) ? f.pc - 1 : f.pc;
+  if (cache) {
+    auto& m = cache->impl->ops;
+    auto it = m.find(symPc);
+    if (it == m.end() || it->second.first != f.entry) {
+      if (m.size() >= TraceArgsCache::Impl::kMax) m.clear();
+      it = m.insert_or_assign(symPc, std::pair{f.entry, decode(prog, f)}).first;
+    }
+    ops = &it->second.second;
+  } else {
+    fresh = decode(prog, f);
+  }
+  if (!*ops) return "";
   const uint64_t argp = f.fp;  // frame.argp = frame.fp + sys.MinFrameSize, 0 on amd64
   std::string out;
   bool start = true;
-  for (const Op& o : *ops) {
+  for (const Op& o : **ops) {
     switch (o.op) {
       case kStartAgg:
         out += start ? "{" : ", {";
@@ -86,7 +110,7 @@ std::string traceArgs(const GoProgram& prog, Memory& mem, const Frame& f) {
         if (o.sz != 0 && !mem.read(argp + o.off, &x, o.sz > 8 ? 8 : o.sz)) {
           out += "<unreadable>";
         } else {
-          out += fmt::format("{:#x}", x);  // little-endian: the low sz bytes, as print1 masks
+          fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:#x}"), x);  // little-endian: the low sz bytes, as print1 masks
           if (!o.live) out += '?';
         }
       }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,18 @@ namespace goinspect {
 class GoProgram;
 class Memory;
 
-std::string traceArgs(const GoProgram& prog, Memory& mem, const Frame& f);
+// What traceArgs decodes at a pc (ArgInfo and the liveness of its words), kept across the
+// frames of one command: a million goroutines parked in the same functions decode each pc
+// once. Bounded.
+class TraceArgsCache {
+ public:
+  TraceArgsCache();
+  ~TraceArgsCache();
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+std::string traceArgs(const GoProgram& prog, Memory& mem, const Frame& f, TraceArgsCache* cache = nullptr);
 
 // One input parameter (the receiver first; a generic function's dictionary not listed), as
 // ArgInfo places it: its words start at argp + offset in the parameter's own layout (the
