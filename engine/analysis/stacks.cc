@@ -32,11 +32,15 @@ GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> ma
   s.frames = v.bt.frames.size();
   s.nextSize = 2 * s.size;
   s.nextExceedsMax = maxStack && s.nextSize > *maxStack;
+  auto find = [&]() -> std::shared_ptr<const Recursion> {
+    auto r = findRecursion(v.bt.frames);
+    return r ? std::make_shared<const Recursion>(std::move(*r)) : nullptr;
+  };
   if (!recursions || !v.bt.frames.whole()) {
-    s.recursion = findRecursion(v.bt.frames);
+    s.recursion = find();
   } else {
     auto [it, fresh] = recursions->try_emplace(v.bt.frames.shape());
-    if (fresh) it->second = findRecursion(v.bt.frames);
+    if (fresh) it->second = find();
     s.recursion = it->second;
   }
   if (s.recursion && s.recursion->bytesPerCycle && maxStack && *maxStack > s.used)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -28,7 +29,7 @@ struct GoroutineStack {
   size_t frames = 0;            // logical frames, inlined calls included
   uint64_t nextSize = 0;        // what newstack would allocate: twice the size
   bool nextExceedsMax = false;  // ... and whether that passes runtime.maxstacksize
-  std::optional<Recursion> recursion;
+  std::shared_ptr<const Recursion> recursion;  // shared by the goroutines of one frame shape
   std::optional<uint64_t> moreFit;  // at the cycle's rate, cycles that fit before the max
 };
 
@@ -77,7 +78,7 @@ struct StackReport {
 
 // recursions: findRecursion's answers by frame shape (the same frames, the same answer),
 // when a caller goes over many goroutines.
-using RecursionsByShape = std::unordered_map<const void*, std::optional<Recursion>>;
+using RecursionsByShape = std::unordered_map<const void*, std::shared_ptr<const Recursion>>;
 GoroutineStack goroutineStack(const GoroutineView& v, std::optional<uint64_t> maxStack,
                               RecursionsByShape* recursions = nullptr);
 StackReport stackReport(Runtime& rt, const Snapshot& snap);

@@ -30,7 +30,7 @@ CommandResult cmdFrames(Session& s, const std::vector<std::string>& args) {
   auto depth = [&](const Frame& f) { return f.fp - base; };
   // The recursion and, at its rate, the cycles that fit before runtime.maxstacksize.
   GoroutineStack st = goroutineStack(v, s.runtime().maxstacksize());
-  const std::optional<Recursion>& rec = st.recursion;
+  const Recursion* rec = st.recursion.get();
   const std::optional<uint64_t>& moreFit = st.moreFit;
   if (p.has("--json")) {
     json frames = json::array();
