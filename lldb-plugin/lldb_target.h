@@ -17,6 +17,9 @@ class LldbTarget : public Target {
 
   bool readMemory(uint64_t addr, void* buf, size_t size) override;
   const uint8_t* inPlace(uint64_t addr, size_t size) override;
+  // On a core we map, other threads read its bytes in place; the SB API stays on the
+  // command's thread.
+  ThreadReads threadReads() override { return coreFile() ? ThreadReads::kInPlace : ThreadReads::kNone; }
   std::vector<ThreadInfo> threads() override;
   std::optional<uint64_t> lookupSymbol(const std::string& name) override;
   std::string executablePath() override;

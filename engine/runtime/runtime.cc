@@ -82,6 +82,7 @@ void Runtime::checkTableLayouts() {
 void Runtime::clearCaches() {
   ms_.reset();
   msByAddr_.clear();
+  msIndexed_ = false;
   statusStrings_.reset();
   waitStrings_.reset();
 }
@@ -187,12 +188,19 @@ const std::vector<M>& Runtime::allms() {
   return *ms_;
 }
 
+void Runtime::prepareForThreads() {
+  statusName(0);
+  waitReasonString(0);
+  mByAddr(0);
+}
+
 const M* Runtime::mByAddr(uint64_t addr) {
   // Called once per goroutine: an index, not a scan of every M.
   const std::vector<M>& ms = allms();
-  if (msByAddr_.size() != ms.size()) {
+  if (!msIndexed_) {  // once per stop: later calls only read (several threads may call)
     msByAddr_.clear();
     for (size_t i = 0; i < ms.size(); i++) msByAddr_.emplace(ms[i].addr, i);
+    msIndexed_ = true;
   }
   auto it = msByAddr_.find(addr);
   return it == msByAddr_.end() ? nullptr : &ms[it->second];

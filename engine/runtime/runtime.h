@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,10 @@ class Runtime {
   // Every M on runtime.allm, cycle-checked.
   const std::vector<M>& allms();
   const M* mByAddr(uint64_t addr);
+  // Reads now what statusName, waitReasonString and mByAddr would read on first use, so
+  // that several threads may call them at once afterwards (none of them changes this
+  // Runtime again until clearCaches).
+  void prepareForThreads();
 
   // The runtime's words: gStatusStrings[status], waitReasonStrings[reason]. Views into
   // this Runtime's own copies, valid while it lives (a million views hold no strings).
@@ -116,11 +121,17 @@ class Runtime {
   } go_{};
   std::optional<std::vector<M>> ms_;
   std::unordered_map<uint64_t, size_t> msByAddr_;  // m address → index in ms_
+  bool msIndexed_ = false;
   std::optional<std::vector<std::string_view>> statusStrings_, waitStrings_;
   // Every word those views name, kept for the Runtime's life (a few dozen; a new stop may
   // read the tables again, and views taken before must stay valid).
-  std::string_view intern(std::string s) { return *words_.insert(std::move(s)).first; }
+  // Locked: views are made on several threads (goroutines.cc).
+  std::string_view intern(std::string s) {
+    std::lock_guard<std::mutex> lock(wordsMu_);
+    return *words_.insert(std::move(s)).first;
+  }
   std::unordered_set<std::string> words_;
+  std::mutex wordsMu_;
   uint32_t dead_ = kGdead, deadextra_ = ~0u, leaked_ = ~0u;
 };
 

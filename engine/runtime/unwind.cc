@@ -18,7 +18,7 @@ constexpr uint64_t kRegRsp = 15, kRegRip = 16;
 constexpr uint64_t kGregOfDwarf[16] = {13, 12, 14, 11, 9, 8, 10, 15, 0, 1, 2, 3, 4, 5, 6, 7};
 }  // namespace
 
-Unwinder::Unwinder(Runtime& rt) : prog_(rt.prog()), mem_(rt.mem()) {
+Unwinder::Unwinder(Runtime& rt, Memory& mem) : prog_(rt.prog()), mem_(mem) {
   sigtramp_ = prog_.funcAddr("runtime.sigtramp");
   systemstack_ = prog_.funcAddr("runtime.systemstack");
   morestack_ = prog_.funcAddr("runtime.morestack");

@@ -61,7 +61,9 @@ struct ThreadContext {
 
 class Unwinder {
  public:
-  explicit Unwinder(Runtime& rt);
+  explicit Unwinder(Runtime& rt) : Unwinder(rt, rt.mem()) {}
+  // Reading through `mem` (another thread's own Memory) instead of the Runtime's.
+  Unwinder(Runtime& rt, Memory& mem);
 
   // Requires: g was read by rt.readG. `thread` is g.m's thread when g is running and the
   // debugger knows it. maxFrames bounds the logical frames kept (0 = no bound but the

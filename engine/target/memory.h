@@ -70,8 +70,17 @@ class Memory {
   // sections (a core omits mappings the process never wrote).
   using Fallback = std::function<bool(uint64_t addr, void* buf, size_t n)>;
   void setFallback(Fallback f) { fallback_ = std::move(f); }
+  const Fallback& fallback() const { return fallback_; }
   // Drops every cached page if the target has run since the last call.
   void syncStop();
+
+  // For a thread other than the command's (Target::threadReads is kInPlace): reads only
+  // the target's bytes in place and the fallback, never the debugger; a read that would
+  // have needed it fails and is remembered, and the work that made it is done again on the
+  // command's thread.
+  void setInPlaceOnly() { inPlaceOnly_ = true; }
+  bool missed() const { return missed_; }
+  void clearMissed() { missed_ = false; }
 
  private:
   static constexpr uint64_t kPage = 4096;
@@ -91,6 +100,7 @@ class Memory {
 
   Target& target_;
   Fallback fallback_;
+  bool inPlaceOnly_ = false, missed_ = false;
   uint64_t stopId_ = ~0ull;
   std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
 };

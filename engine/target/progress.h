@@ -28,6 +28,11 @@ class Progress {
   void tick() {
     if ((++done_ & 255) == 0) check();
   }
+  // n more items done at once (work split over threads, counted by the command's thread).
+  void add(uint64_t n) {
+    done_ += n;
+    check();
+  }
   // Throws Interrupted when the user asked to stop; reports progress when due.
   void check();
   uint64_t done() const { return done_; }

@@ -81,6 +81,13 @@ class Target {
   // readMemory copies them). Saves the engine a cache of copies.
   virtual const uint8_t* inPlace(uint64_t addr, size_t size) { return nullptr; }
 
+  // Which reads other threads than the command's may make, so that the per-goroutine work
+  // can be split over the machine's cores: none (a debugger whose API belongs to its own
+  // thread, GDB's), inPlace only (LLDB on a core: its mapped bytes, never its API), or
+  // everything (a target that is only a mapped file).
+  enum class ThreadReads { kNone, kInPlace, kAll };
+  virtual ThreadReads threadReads() { return ThreadReads::kNone; }
+
   // The threads the debugger knows, in its own order.
   virtual std::vector<ThreadInfo> threads() = 0;
 
