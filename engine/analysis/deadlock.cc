@@ -116,6 +116,7 @@ std::optional<Deadlock> findDeadlock(Runtime& rt, const Snapshot& snap, const Wa
   Deadlock d;
   // Blocked user goroutines and what they wait on.
   std::vector<const GoroutineWaits*> blocked;
+  blocked.reserve(w.goroutines.size());
   bool anyExternal = false;
   for (const GoroutineWaits& gw : w.goroutines) {
     if (gw.v->system) continue;
@@ -152,6 +153,7 @@ std::optional<Deadlock> findDeadlock(Runtime& rt, const Snapshot& snap, const Wa
   std::unordered_map<uint64_t, size_t> objectNode;
   std::vector<uint64_t> objectAt(n, 0);  // node → object address (0 for goroutines)
   std::vector<std::pair<size_t, size_t>> pairs;
+  pairs.reserve(w.entries.size());
   for (size_t i = 0; i < n; i++)
     for (const WaitEntry& e : blocked[i]->on)
       if (wakeable(e) && e.address) {

@@ -88,13 +88,23 @@ class Analyzer {
     w_.nowExact = snap_.nowExact;
     Progress progress(mem_.target(), "finding what goroutines wait on", snap_.goroutines.size());
     w_.goroutines.reserve(snap_.goroutines.size());
+    w_.entries.reserve(snap_.goroutines.size());
+    std::vector<size_t> firsts;  // each goroutine's first entry, until the entries stop moving
+    firsts.reserve(snap_.goroutines.size());
     for (const GoroutineView& v : snap_.goroutines) {
       progress.tick();
       if (!isBlocked(v)) continue;
       GoroutineWaits gw;
       gw.v = &v;
+      first_ = w_.entries.size();
       classify(v, gw);
+      firsts.push_back(first_);
       w_.goroutines.push_back(std::move(gw));
+    }
+    std::span<const WaitEntry> all(w_.entries);
+    for (size_t i = 0; i < firsts.size(); i++) {
+      size_t end = i + 1 < firsts.size() ? firsts[i + 1] : all.size();
+      w_.goroutines[i].on = all.subspan(firsts[i], end - firsts[i]);
     }
     findReferrers();
     w_.deadlock = findDeadlock(rt_, snap_, w_);
@@ -180,11 +190,11 @@ class Analyzer {
       e.mId = v.mId;
       e.threadId = v.threadId;
       e.thread = v.threadIndex;
-      gw.on.push_back(e);
+      add(e);
     } else if (r == "chan receive (nil chan)" || r == "chan send (nil chan)") {
-      gw.on.push_back(entry("nil-chan", 0, r.find("receive") != std::string::npos ? "recv" : "send"));
+      add(entry("nil-chan", 0, r.find("receive") != std::string::npos ? "recv" : "send"));
     } else if (r == "select (no cases)") {
-      gw.on.push_back(entry("select-no-cases"));
+      add(entry("select-no-cases"));
     } else if (startsWith(r, "chan receive") || startsWith(r, "chan send") || startsWith(r, "select")) {
       channelWaits(v, gw);
     } else if (startsWith(r, "sync.Mutex") || startsWith(r, "sync.RWMutex") || startsWith(r, "sync.WaitGroup") ||
@@ -236,11 +246,11 @@ class Analyzer {
         } else if (!select) {
           e.direction = startsWith(v.waitReason, "chan receive") ? "recv" : "send";
         }
-        gw.on.push_back(e);
+        add(e);
       }
       s = mem_.u64(s + *o_.sgWaitlink).value_or(0);
     }
-    if (gw.on.empty() && gw.error.empty())
+    if (w_.entries.size() == first_ && gw.error.empty())
       gw.error = "g.waiting is empty: the goroutine is being woken, or parked without a sudog";
   }
 
@@ -299,7 +309,7 @@ class Analyzer {
     }
     WaitEntry e = syncObject(v, it->second.first);
     e.position = it->second.second;
-    gw.on.push_back(e);
+    add(e);
   }
 
   // Which sync object a semaphore belongs to, told by the goroutine's innermost sync frame.
@@ -349,7 +359,7 @@ class Analyzer {
   void condWait(const GoroutineView& v, GoroutineWaits& gw) {
     WaitEntry e = entry("cond");
     if (!o_.nlHead || !o_.sgG || !o_.sgNext) {
-      gw.on.push_back(e);
+      add(e);
       gw.error = "this Go release's notifyList lacks the fields to walk";
       return;
     }
@@ -376,7 +386,7 @@ class Analyzer {
       return true;
     });
     if (!e.address) gw.error = "the sync.Cond was not found in Cond.Wait's frame";
-    gw.on.push_back(e);
+    add(e);
   }
 
   // ---- timers and the netpoller
@@ -388,7 +398,7 @@ class Analyzer {
     if (!e.whenNs && o_.gTimer && o_.timerWhen)
       if (auto t = mem_.u64(v.g.addr + *o_.gTimer); t && *t)
         if (auto w = mem_.get<int64_t>(*t + *o_.timerWhen); w && *w) e.whenNs = *w;
-    gw.on.push_back(e);
+    add(e);
   }
 
   void netpollWait(const GoroutineView& v, GoroutineWaits& gw) {
@@ -412,7 +422,7 @@ class Analyzer {
       });
     }
     if (!e.pollDesc) gw.error = "the pollDesc was not found in netpollblock's frame";
-    gw.on.push_back(e);
+    add(e);
   }
 
   // Calls fn on each word of the innermost kScanBytes of the goroutine's stack until it
@@ -439,6 +449,8 @@ class Analyzer {
   std::vector<std::pair<uint64_t, const GoroutineView*>> byG_;  // by g address, sorted
   std::unordered_map<uint64_t, std::pair<const char*, int>> queued_;  // sudog → (dir, pos)
   std::vector<uint64_t> seen_;  // channelWaits' sudogs of one goroutine
+  size_t first_ = 0;            // where the goroutine being classified starts in w_.entries
+  void add(const WaitEntry& e) { w_.entries.push_back(e); }
   std::optional<Semtable> semtable_;
 };
 

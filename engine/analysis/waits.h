@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,7 +69,7 @@ struct ChanInfo {
 
 struct GoroutineWaits {
   const GoroutineView* v = nullptr;
-  std::vector<WaitEntry> on;
+  std::span<const WaitEntry> on;  // in Waits::entries
   std::string error;  // what could not be found out (the entries hold what could)
 };
 
@@ -88,7 +89,14 @@ struct Deadlock {
 };
 
 struct Waits {
+  Waits() = default;
+  Waits(Waits&&) = default;  // moving keeps `entries` where the spans point
+  Waits& operator=(Waits&&) = default;
+  Waits(const Waits&) = delete;
+  Waits& operator=(const Waits&) = delete;
+
   std::vector<GoroutineWaits> goroutines;  // every blocked goroutine, system ones too, by id
+  std::vector<WaitEntry> entries;          // theirs, one goroutine after another
   std::map<uint64_t, ChanInfo> chans;      // every channel a goroutine waits on
   std::map<uint64_t, SleepQueue> semas;    // semtable: semaphore address → sleepers
   std::map<uint64_t, SleepQueue> notifyLists;
