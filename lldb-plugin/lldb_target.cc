@@ -1,5 +1,10 @@
 #include "lldb_target.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <string_view>
@@ -43,6 +48,66 @@ const CoreFile* LldbTarget::findCoreFile() {
   return core_.get();
 }
 
+LldbTarget::~LldbTarget() {
+  if (live_ && live_->fd >= 0) ::close(live_->fd);
+}
+
+LldbTarget::Live* LldbTarget::live() {
+  if (!liveLooked_) {
+    liveLooked_ = true;
+    lldb::SBProcess proc = target_.GetProcess();
+    lldb::SBPlatform platform = target_.GetPlatform();
+    bool host = platform.IsValid() && platform.GetName() && std::string_view(platform.GetName()) == "host";
+    if (proc.IsValid() && host && proc.GetPluginName() && std::string_view(proc.GetPluginName()) != "elf-core") {
+      int fd = ::open(fmt::format("/proc/{}/mem", proc.GetProcessID()).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        live_ = std::make_unique<Live>();
+        live_->fd = fd;
+        listCode(stopId());
+      }
+    }
+  }
+  return live_.get();
+}
+
+void LldbTarget::listCode(uint64_t stop) {
+  if (!live_ || live_->stop == stop) return;
+  // The code ranges as of this stop: a module loaded since adds its own.
+  live_->stop = stop;
+  live_->code.clear();
+  for (uint32_t m = 0; m < target_.GetNumModules(); m++) {
+    lldb::SBModule mod = target_.GetModuleAtIndex(m);
+    std::vector<lldb::SBSection> todo;
+    for (uint32_t i = 0; i < mod.GetNumSections(); i++) todo.push_back(mod.GetSectionAtIndex(i));
+    while (!todo.empty()) {
+      lldb::SBSection sec = todo.back();
+      todo.pop_back();
+      for (uint32_t i = 0; i < sec.GetNumSubSections(); i++) todo.push_back(sec.GetSubSectionAtIndex(i));
+      if (sec.GetSectionType() != lldb::eSectionTypeCode || !sec.GetByteSize()) continue;
+      lldb::addr_t a = sec.GetLoadAddress(target_);
+      if (a != LLDB_INVALID_ADDRESS) live_->code.push_back({a, a + sec.GetByteSize()});
+    }
+  }
+  std::sort(live_->code.begin(), live_->code.end());
+}
+
+bool LldbTarget::readLive(const Live& l, uint64_t addr, void* buf, size_t size) const {
+  if (size == 0) return true;
+  if (addr + size < addr || addr > uint64_t(INT64_MAX) - size) return false;  // pread's offset is signed
+  // Not where any code range starts below the read's end and ends above its start.
+  auto it = std::lower_bound(l.code.begin(), l.code.end(), std::pair{addr + size, uint64_t{0}});
+  if (it != l.code.begin() && std::prev(it)->second > addr) return false;
+  ssize_t n = ::pread(l.fd, buf, size, static_cast<off_t>(addr));
+  return n == static_cast<ssize_t>(size);
+}
+
+bool LldbTarget::concurrentReads() { return coreFile() || live(); }
+
+bool LldbTarget::readConcurrently(uint64_t addr, void* buf, size_t size) {
+  if (core_) return core_->read(addr, buf, size);
+  return live_ && live_->fd >= 0 && readLive(*live_, addr, buf, size);
+}
+
 const uint8_t* LldbTarget::inPlace(uint64_t addr, size_t size) {
   const CoreFile* core = coreFile();
   return core ? core->inPlace(addr, size) : nullptr;
@@ -52,6 +117,7 @@ bool LldbTarget::readMemory(uint64_t addr, void* buf, size_t size) {
   // The core's dumped bytes are what LLDB would read; LLDB still reads the rest (file-backed
   // mappings the kernel left out of the core).
   if (const CoreFile* core = coreFile(); core && core->read(addr, buf, size)) return true;
+  if (const Live* l = coreFile() ? nullptr : live(); l && readLive(*l, addr, buf, size)) return true;
   lldb::SBProcess proc = target_.GetProcess();
   if (!proc.IsValid()) return false;
   lldb::SBError err;
@@ -155,7 +221,11 @@ uint64_t LldbTarget::loadBias() {
 uint64_t LldbTarget::stopId() {
   lldb::SBProcess proc = target_.GetProcess();
   if (!proc.IsValid()) return 0;
-  return (static_cast<uint64_t>(proc.GetUniqueID()) << 32) ^ proc.GetStopID();
+  uint64_t id = (static_cast<uint64_t>(proc.GetUniqueID()) << 32) ^ proc.GetStopID();
+  // The engine asks at the start of every command, before it reads: the live reads' code
+  // ranges are renewed here, on the command's thread, never while other threads read.
+  listCode(id);
+  return id;
 }
 
 std::optional<int64_t> LldbTarget::monotonicNow() {

@@ -142,7 +142,7 @@ void inGoidOrder(std::vector<GoroutineView>& views) {
 }
 
 // Fills every view: the unwinding that is most of a snapshot's work. Each view is made
-// from its own g alone, so where the target lets other threads read it (Target::threadReads)
+// from its own g alone, so where other threads may read the target (Target::concurrentReads)
 // the views are split over the machine's cores, in blocks taken in turn. A worker has its
 // own Memory, unwinder and caches; a view whose reads needed the debugger itself is made
 // again on this thread, so the result never depends on the split (only the shapes' sharing
@@ -151,9 +151,8 @@ void fillViews(Runtime& rt, Target& target, Viewer& viewer, std::vector<Goroutin
   constexpr size_t kBlock = 1024, kMinParallel = 16 * kBlock;
   constexpr unsigned kMaxThreads = 8;
   Progress progress(target, "unwinding goroutines", views.size());
-  Target::ThreadReads reads = target.threadReads();
   unsigned threads = std::min(std::thread::hardware_concurrency(), kMaxThreads);
-  if (reads == Target::ThreadReads::kNone || threads < 2 || views.size() < kMinParallel) {
+  if (!target.concurrentReads() || threads < 2 || views.size() < kMinParallel) {
     for (GoroutineView& v : views) {
       progress.tick();
       viewer.fill(v, now);
@@ -172,7 +171,7 @@ void fillViews(Runtime& rt, Target& target, Viewer& viewer, std::vector<Goroutin
   for (unsigned i = 1; i < threads; i++) {
     auto w = std::make_unique<Worker>(target);
     w->mem.setFallback(rt.mem().fallback());
-    if (reads == Target::ThreadReads::kInPlace) w->mem.setInPlaceOnly();
+    w->mem.setConcurrent();
     w->viewer = std::make_unique<Viewer>(rt, target, w->mem);  // on this thread: it asks the debugger
     workers.push_back(std::move(w));
   }

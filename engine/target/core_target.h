@@ -23,7 +23,9 @@ class CoreTarget : public Target {
 
   bool readMemory(uint64_t addr, void* buf, size_t size) override { return core_->read(addr, buf, size); }
   const uint8_t* inPlace(uint64_t addr, size_t size) override { return core_->inPlace(addr, size); }
-  ThreadReads threadReads() override { return ThreadReads::kAll; }  // a mapped file, read-only
+  // A mapped file, read-only: any thread reads it.
+  bool readConcurrently(uint64_t addr, void* buf, size_t size) override { return core_->read(addr, buf, size); }
+  bool concurrentReads() override { return true; }
   std::vector<ThreadInfo> threads() override { return core_->threads(); }
   std::optional<uint64_t> lookupSymbol(const std::string&) override { return std::nullopt; }
   std::string executablePath() override { return exe_; }

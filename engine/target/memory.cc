@@ -65,11 +65,8 @@ bool Memory::read(uint64_t addr, void* buf, size_t n) {
 }
 
 bool Memory::readTarget(uint64_t addr, void* buf, size_t n) {
-  if (inPlaceOnly_) {
-    if (const uint8_t* p = target_.inPlace(addr, n)) {
-      std::memcpy(buf, p, n);
-      return true;
-    }
+  if (concurrent_) {
+    if (target_.readConcurrently(addr, buf, n)) return true;
     if (fallback_ && fallback_(addr, buf, n)) return true;
     missed_ = true;
     return false;

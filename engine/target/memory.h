@@ -74,11 +74,10 @@ class Memory {
   // Drops every cached page if the target has run since the last call.
   void syncStop();
 
-  // For a thread other than the command's (Target::threadReads is kInPlace): reads only
-  // the target's bytes in place and the fallback, never the debugger; a read that would
-  // have needed it fails and is remembered, and the work that made it is done again on the
-  // command's thread.
-  void setInPlaceOnly() { inPlaceOnly_ = true; }
+  // For a thread other than the command's: reads only through Target::readConcurrently
+  // and the fallback, never the debugger; a read that would have needed it fails and is
+  // remembered, and the work that made it is done again on the command's thread.
+  void setConcurrent() { concurrent_ = true; }
   bool missed() const { return missed_; }
   void clearMissed() { missed_ = false; }
 
@@ -100,7 +99,7 @@ class Memory {
 
   Target& target_;
   Fallback fallback_;
-  bool inPlaceOnly_ = false, missed_ = false;
+  bool concurrent_ = false, missed_ = false;
   uint64_t stopId_ = ~0ull;
   std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
 };

@@ -81,12 +81,13 @@ class Target {
   // readMemory copies them). Saves the engine a cache of copies.
   virtual const uint8_t* inPlace(uint64_t addr, size_t size) { return nullptr; }
 
-  // Which reads other threads than the command's may make, so that the per-goroutine work
-  // can be split over the machine's cores: none (a debugger whose API belongs to its own
-  // thread, GDB's), inPlace only (LLDB on a core: its mapped bytes, never its API), or
-  // everything (a target that is only a mapped file).
-  enum class ThreadReads { kNone, kInPlace, kAll };
-  virtual ThreadReads threadReads() { return ThreadReads::kNone; }
+  // Reads that any thread may make, so that per-goroutine work can be split over the
+  // machine's cores: the bytes of a mapped core, or of a live process's /proc/PID/mem;
+  // never the debugger's API, which belongs to the command's thread. False where this read
+  // needs the debugger (then the command's thread makes it with readMemory).
+  virtual bool readConcurrently(uint64_t addr, void* buf, size_t size) { return false; }
+  // Whether readConcurrently can serve reads at all on this target.
+  virtual bool concurrentReads() { return false; }
 
   // The threads the debugger knows, in its own order.
   virtual std::vector<ThreadInfo> threads() = 0;
