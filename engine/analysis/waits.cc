@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -10,6 +11,7 @@
 #include "deadlock.h"
 #include "gotype.h"
 #include "bounds.h"
+#include "parallel.h"
 #include "progress.h"
 #include "runtime.h"
 #include "semtable.h"
@@ -125,7 +127,7 @@ class Analyzer {
     std::vector<uint64_t> filter(1 << 12);
     auto bit = [](uint64_t x) { return (x * 0x9E3779B97F4A7C15ull) >> 46; };  // 18 bits
     for (uint64_t obj : objects) filter[bit(obj) >> 6] |= 1ull << (bit(obj) & 63);
-    std::vector<uint64_t> words, refs;
+    std::vector<uint64_t> words;
     // Global variables: the pointerful data sections, a block at a time.
     for (const char* name : {".data", ".bss"}) {
       const ElfSection* sec = prog_.elf().section(name);
@@ -138,39 +140,64 @@ class Analyzer {
         }
       }
     }
-    Progress progress(mem_.target(), "finding references to the objects goroutines wait on", snap_.goroutines.size());
-    // w_.goroutines are in the snapshot's order: a cursor finds each goroutine's own waits.
-    size_t next = 0;
-    for (const GoroutineView& v : snap_.goroutines) {
-      progress.tick();
-      const GoroutineWaits* mine = nullptr;
-      if (next < w_.goroutines.size() && w_.goroutines[next].v == &v) mine = &w_.goroutines[next++];
-      auto range = usedStack(v, kMaxReferenceScan);
-      if (!range) continue;
-      auto [lo, hi] = *range;
-      size_t n = (hi - lo) / 8;
-      // A core's stack bytes are read where they lie; anything else is copied once.
-      const uint8_t* at = mem_.target().inPlace(lo, n * 8);
-      if (!at) {
-        words.resize(n);
-        if (!mem_.readOnce(lo, words.data(), n * 8)) continue;
-        at = reinterpret_cast<const uint8_t*>(words.data());
-      }
-      refs.clear();
-      for (size_t i = 0; i < n; i++) {
-        uint64_t word;
-        std::memcpy(&word, at + i * 8, 8);
-        uint64_t b = bit(word);
-        if ((filter[b >> 6] >> (b & 63) & 1) && objects.count(word) &&
-            std::find(refs.begin(), refs.end(), word) == refs.end())
-          refs.push_back(word);
-      }
-      for (uint64_t obj : refs) {
-        bool waitsOnIt = mine && std::any_of(mine->on.begin(), mine->on.end(),
-                                             [&](const WaitEntry& e) { return e.address == obj; });
-        if (!waitsOnIt) w_.referrers[obj].push_back(v.g.goid);
-      }
-    }
+    // Every goroutine's stack is scanned on its own: split over the machine's cores where
+    // the target allows (parallel.h). Each thread lists (goroutine, object) pairs; merged in
+    // goroutine order, the referrers come out as one thread would list them.
+    using Found = std::vector<std::pair<size_t, uint64_t>>;  // (index in the snapshot, object)
+    struct Scan {
+      Memory& mem;
+      Found& found;
+      std::vector<uint64_t> words, refs;
+    };
+    const auto& views = snap_.goroutines;
+    std::deque<Found> founds;  // one per thread (made on this one), kept for the merge
+    forEachItem(
+        mem_, "finding references to the objects goroutines wait on", views.size(),
+        [&](Memory& m) { return std::make_unique<Scan>(Scan{m, founds.emplace_back(), {}, {}}); },
+        [&](Scan& sc, size_t vi) {
+          const GoroutineView& v = views[vi];
+          auto range = usedStack(v, kMaxReferenceScan);
+          if (!range) return;
+          auto [lo, hi] = *range;
+          size_t n = (hi - lo) / 8;
+          // A core's stack bytes are read where they lie; anything else is copied once.
+          const uint8_t* at = sc.mem.target().inPlace(lo, n * 8);
+          if (!at) {
+            sc.words.resize(n);
+            if (!sc.mem.readOnce(lo, sc.words.data(), n * 8)) return;
+            at = reinterpret_cast<const uint8_t*>(sc.words.data());
+          }
+          sc.refs.clear();
+          for (size_t i = 0; i < n; i++) {
+            uint64_t word;
+            std::memcpy(&word, at + i * 8, 8);
+            uint64_t b = bit(word);
+            if ((filter[b >> 6] >> (b & 63) & 1) && objects.count(word) &&
+                std::find(sc.refs.begin(), sc.refs.end(), word) == sc.refs.end())
+              sc.refs.push_back(word);
+          }
+          const GoroutineWaits* mine = waitsOf(v);
+          for (uint64_t obj : sc.refs) {
+            bool waitsOnIt = mine && std::any_of(mine->on.begin(), mine->on.end(),
+                                                 [&](const WaitEntry& e) { return e.address == obj; });
+            if (!waitsOnIt) sc.found.push_back({vi, obj});
+          }
+        },
+        [&](Scan& sc, size_t vi) {
+          while (!sc.found.empty() && sc.found.back().first == vi) sc.found.pop_back();
+        });
+    Found all;
+    for (Found& f : founds) all.insert(all.end(), f.begin(), f.end());
+    std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    for (auto& [vi, obj] : all) w_.referrers[obj].push_back(views[vi].g.goid);
+  }
+
+  // The waits of a goroutine, or null if it is not blocked (w_.goroutines are in the
+  // snapshot's order, so by address of their views).
+  const GoroutineWaits* waitsOf(const GoroutineView& v) const {
+    auto it = std::lower_bound(w_.goroutines.begin(), w_.goroutines.end(), &v,
+                               [](const GoroutineWaits& gw, const GoroutineView* x) { return gw.v < x; });
+    return it != w_.goroutines.end() && it->v == &v ? &*it : nullptr;
   }
 
  private:
@@ -299,7 +326,7 @@ class Analyzer {
     if (!semtable_) {
       semtable_ = readSemtable(rt_, snap_);
       if (!semtable_->error.empty()) w_.errors.push_back(semtable_->error);
-      for (auto& [addr, q] : semtable_->queues) w_.semas[addr] = q;
+      w_.semas = std::move(semtable_->queues);  // only byGoroutine is looked at from here on
     }
     auto it = semtable_->byGoroutine.find(v.g.addr);
     if (it == semtable_->byGoroutine.end()) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "parallel.h"
 #include "progress.h"
 
 namespace goinspect {
@@ -141,92 +142,21 @@ void inGoidOrder(std::vector<GoroutineView>& views) {
   }
 }
 
-// Fills every view: the unwinding that is most of a snapshot's work. Each view is made
-// from its own g alone, so where other threads may read the target (Target::concurrentReads)
-// the views are split over the machine's cores, in blocks taken in turn. A worker has its
-// own Memory, unwinder and caches; a view whose reads needed the debugger itself is made
-// again on this thread, so the result never depends on the split (only the shapes' sharing
-// does: each worker interns its own, and nothing printed depends on which).
-void fillViews(Runtime& rt, Target& target, Viewer& viewer, std::vector<GoroutineView>& views, int64_t now) {
-  constexpr size_t kBlock = 1024, kMinParallel = 16 * kBlock;
-  constexpr unsigned kMaxThreads = 8;
-  Progress progress(target, "unwinding goroutines", views.size());
-  unsigned threads = std::min(std::thread::hardware_concurrency(), kMaxThreads);
-  if (!target.concurrentReads() || threads < 2 || views.size() < kMinParallel) {
-    for (GoroutineView& v : views) {
-      progress.tick();
-      viewer.fill(v, now);
-    }
-    return;
-  }
+// Fills every view: the unwinding that is most of a snapshot's work. Each view is made from
+// its own g alone, so the views are split over the machine's cores where the target allows
+// (parallel.h); each thread has its own viewer (unwinder, caches, shapes: nothing printed
+// depends on which thread interned a shape).
+void fillViews(Runtime& rt, Target& target, std::vector<GoroutineView>& views, int64_t now) {
   rt.prepareForThreads();
-  struct Worker {
-    Memory mem;
-    std::unique_ptr<Viewer> viewer;
-    std::vector<size_t> redo;  // views that needed the debugger
-    std::exception_ptr error;
-    explicit Worker(Target& t) : mem(t) {}
-  };
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (unsigned i = 1; i < threads; i++) {
-    auto w = std::make_unique<Worker>(target);
-    w->mem.setFallback(rt.mem().fallback());
-    w->mem.setConcurrent();
-    w->viewer = std::make_unique<Viewer>(rt, target, w->mem);  // on this thread: it asks the debugger
-    workers.push_back(std::move(w));
-  }
-  std::atomic<size_t> next{0}, done{0};
-  std::atomic<bool> stop{false};
-  auto work = [&](Worker& w) {
-    try {
-      for (size_t b; !stop && (b = next.fetch_add(kBlock)) < views.size();) {
-        size_t e = std::min(views.size(), b + kBlock);
-        for (size_t i = b; i < e; i++) {
-          w.mem.clearMissed();
-          w.viewer->fill(views[i], now);
-          if (w.mem.missed()) w.redo.push_back(i);
-        }
-        done += e - b;
-      }
-    } catch (...) {
-      w.error = std::current_exception();
-      stop = true;
-    }
-  };
-  std::vector<std::thread> running;
-  for (auto& w : workers) running.emplace_back(work, std::ref(*w));
-  auto joinAll = [&] {
-    stop = stop || next >= views.size();
-    for (std::thread& t : running) t.join();
-    running.clear();
-  };
-  // This thread takes blocks too, and between them counts everyone's progress (and Ctrl-C).
-  try {
-    uint64_t counted = 0;
-    for (size_t b; !stop && (b = next.fetch_add(kBlock)) < views.size();) {
-      size_t e = std::min(views.size(), b + kBlock);
-      for (size_t i = b; i < e; i++) viewer.fill(views[i], now);
-      done += e - b;
-      uint64_t d = done;
-      progress.add(d - counted);
-      counted = d;
-    }
-  } catch (...) {
-    stop = true;
-    joinAll();
-    throw;
-  }
-  joinAll();
-  for (auto& w : workers)
-    if (w->error) std::rethrow_exception(w->error);
-  for (auto& w : workers)
-    for (size_t i : w->redo) {
-      GoroutineView& v = views[i];
-      G g = v.g;
-      v = GoroutineView{};
-      v.g = g;
-      viewer.fill(v, now);
-    }
+  forEachItem(
+      rt.mem(), "unwinding goroutines", views.size(),
+      [&](Memory& m) { return std::make_unique<Viewer>(rt, target, m); },
+      [&](Viewer& viewer, size_t i) { viewer.fill(views[i], now); },
+      [&](Viewer&, size_t i) {  // back to the g alone
+        G g = views[i].g;
+        views[i] = GoroutineView{};
+        views[i].g = g;
+      });
 }
 
 }  // namespace
@@ -265,7 +195,7 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   snap.nowExact = rt.mem().target().monotonicNow().has_value();
   int64_t now = snap.now = rt.nowEstimate(newestWaitsince);
   inGoidOrder(views);
-  fillViews(rt, target, viewer, views, now);
+  fillViews(rt, target, views, now);
   return snap;
 }
 
