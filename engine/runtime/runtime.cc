@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <unordered_set>
 
 #include "bounds.h"
@@ -112,13 +113,21 @@ std::vector<uint64_t> Runtime::allgs() {
 }
 
 std::optional<G> Runtime::readG(uint64_t gp, std::string* err) {
-  std::vector<uint8_t> buf(gSize_);
-  if (gp == 0 || !mem_.read(gp, buf.data(), buf.size())) {
+  // The g's bytes where they lie (a mapped core: only the fields' cache lines are touched),
+  // else a copy; no allocation either way (a million gs are read).
+  std::array<uint8_t, 2048> local;
+  std::vector<uint8_t> big;
+  const uint8_t* bytes = gp ? mem_.target().inPlace(gp, gSize_) : nullptr;
+  if (!bytes && gp) {
+    uint8_t* into = gSize_ <= local.size() ? local.data() : (big.resize(gSize_), big.data());
+    if (mem_.read(gp, into, gSize_)) bytes = into;
+  }
+  if (!bytes) {
     if (err) *err = fmt::format("cannot read g at {:#x}", gp);
     return std::nullopt;
   }
   auto at = [&](auto& v, uint64_t off) {
-    if (off + sizeof v <= buf.size()) std::memcpy(&v, buf.data() + off, sizeof v);
+    if (off + sizeof v <= gSize_) std::memcpy(&v, bytes + off, sizeof v);
   };
   G g;
   g.addr = gp;
