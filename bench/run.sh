@@ -32,6 +32,11 @@
 #   --results FILE     where to write the table (default bench/results/latest.md; '-': nowhere)
 #   --strict           exit 3 when one of our targets is missed
 #   --keep             keep the scratch directory (binary, core, outputs)
+#   --live "N1 N2"     the live case: for each count, bench/many parks that many goroutines
+#                      and waits; both tools attach, list the goroutines (ours: the grouped
+#                      summary; Delve: goroutines) and detach; attach-and-detach alone is
+#                      measured too, to tell the command's own time (env LIVE_NS; default
+#                      "10000 100000"; "" for none)
 # Other environment: PLUGIN (default <repo>/build/lldb-plugin/libgoinspect-lldb.so), LLDB
 # (lldb-22), DLV (dlv), TIMEOUT (seconds per measured command, default 1200),
 # DELVE_STACKS_MAX_N (Delve's "goroutines -t 50" only up to this N, default 300000: it keeps
@@ -57,9 +62,9 @@ DLV=${DLV:-dlv}
 TIMEOUT=${TIMEOUT:-1200}
 DELVE_STACKS_MAX_N=${DELVE_STACKS_MAX_N:-300000}
 RESULTS=$ROOT/bench/results/latest.md
-DO_LLDB=1 DO_DELVE=1 STRICT=0 KEEP=${KEEP:-0}
+DO_LLDB=1 DO_DELVE=1 STRICT=0 KEEP=${KEEP:-0} LIVE_NS=${LIVE_NS-10000 100000}
 
-TARGET_GROUPED_S=2 TARGET_JSON_S=5 TARGET_RSS_MB=1024 TARGET_LOCALS_S=0.3 TARGET_MAP_S=0.2
+TARGET_GROUPED_S=0.3 TARGET_BUDGET_S=2 TARGET_JSON_S=5 TARGET_RSS_MB=1024 TARGET_LOCALS_S=0.3 TARGET_MAP_S=0.2
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
@@ -73,6 +78,7 @@ while [ $# -gt 0 ]; do
     --results) RESULTS=$2; shift ;;
     --strict) STRICT=1 ;;
     --keep) KEEP=1 ;;
+    --live) LIVE_NS=$2; shift ;;
     -h|--help) usage ;;
     *) echo "bench: unknown option $1" >&2; usage ;;
   esac
@@ -104,10 +110,11 @@ fi
 PLUGIN_USED=$PLUGIN
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goinspect-bench.XXXXXX")
-MANY_PID=""
+MANY_PID="" LIVE_PID=""
 cleanup() {
   local rc=$?
   [ -n "$MANY_PID" ] && kill -KILL "$MANY_PID" 2>/dev/null || true
+  [ -n "$LIVE_PID" ] && kill -KILL "$LIVE_PID" 2>/dev/null || true
   if [ "$KEEP" = 1 ]; then log "scratch directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
 }
@@ -304,8 +311,8 @@ check_lldb_grouped() {
   total=$(grep -oE '^[0-9]+ goroutines' "$1" | head -1 | grep -oE '[0-9]+' || true)
   if [ -z "$total" ]; then
     echo "grouped output names bench/many's functions (no 'N goroutines' total line found)"
-  elif [ "$total" -lt "$N" ]; then
-    echo "the grouped output counts $total goroutines, fewer than $N"; return 1
+  elif [ "$total" -lt "${CHECK_N:-$N}" ]; then
+    echo "the grouped output counts $total goroutines, fewer than ${CHECK_N:-$N}"; return 1
   else
     echo "grouped output: $total goroutines"
   fi
@@ -359,6 +366,11 @@ check_lldb_stacks() {
   fi
   echo "go stacks: $total goroutines, top $(grep -cE '^ *[0-9]+  ' "$1") rows"
 }
+check_attached() {
+  if grep -qE '^error:|error: ' "$1"; then echo "the debugger reported an error"; return 1; fi
+  kill -0 "$LIVE_PID" 2>/dev/null || { echo "the process is gone after the detach"; return 1; }
+  echo "attached and detached; the process runs on"
+}
 check_lldb_opened() {
   if grep -qE '^error:|error: ' "$1"; then echo "lldb reported an error"; return 1; fi
   echo "core opened"
@@ -392,7 +404,7 @@ check_delve() {
   local count
   count=$(grep -oE '^\[[0-9]+ goroutines\]' "$1" | tail -1 | grep -oE '[0-9]+' || true)
   if [ -z "$count" ]; then echo "no '[N goroutines]' line in Delve's output"; return 1; fi
-  if [ "$count" -lt "$N" ]; then echo "Delve listed $count goroutines, fewer than $N"; return 1; fi
+  if [ "$count" -lt "${CHECK_N:-$N}" ]; then echo "Delve listed $count goroutines, fewer than ${CHECK_N:-$N}"; return 1; fi
   echo "Delve listed $count goroutines ($(wc -l <"$1") lines of output)"
 }
 
@@ -449,6 +461,40 @@ if [ "$DO_DELVE" = 1 ]; then
   bench_case "Delve" "goroutine G stack 110 -full" check_delve_stack "${DLV_BASE[@]}" --init "$WORK/dlv-stack.init"
   bench_case "Delve" "print main.bigMap (max-array-values 100)" check_delve_map "${DLV_BASE[@]}" --init "$WORK/dlv-map.init"
 fi
+
+# ---- the live case ---------------------------------------------------------------------------
+# A running process with n parked goroutines: attach, the first listing, detach. The process
+# must run on after each detach (check_attached, check_*); it is the same process for both tools.
+for LN in $LIVE_NS; do
+  [[ $LN =~ ^[0-9]+$ ]] || die "--live wants goroutine counts, not '$LN'"
+  log "live: parking $LN goroutines in a running bench/many"
+  (cd "$WORK" && exec ./many -n "$LN" >"$WORK/live.out" 2>"$WORK/live.err") &
+  LIVE_PID=$!
+  for i in $(seq 1 1200); do # 120 s
+    grep -q '^PARKED ' "$WORK/live.out" 2>/dev/null && break
+    kill -0 "$LIVE_PID" 2>/dev/null || die "bench/many exited early: $(cat "$WORK/live.err")"
+    sleep 0.1
+  done
+  grep -q '^PARKED ' "$WORK/live.out" || die "bench/many did not park $LN goroutines in 120 s"
+  CHECK_N=$LN
+  if [ "$DO_LLDB" = 1 ] && [ -z "$PLUGIN_PROBLEM" ]; then
+    LIVE_BASE=("$LLDB" --no-lldbinit -b -o "plugin load $PLUGIN_USED" -o "process attach -p $LIVE_PID")
+    bench_case "goinspect (lldb)" "live $LN: attach, detach" check_attached "${LIVE_BASE[@]}" -o "process detach"
+    bench_case "goinspect (lldb)" "live $LN: attach, go goroutines --group-by stack, detach" check_lldb_grouped \
+      "${LIVE_BASE[@]}" -o "go goroutines --group-by stack" -o "process detach"
+  fi
+  if [ "$DO_DELVE" = 1 ]; then
+    printf 'exit -d\n' >"$WORK/dlv-detach.init"
+    printf 'goroutines\nexit -d\n' >"$WORK/dlv-live.init"
+    DLV_LIVE=(env XDG_CONFIG_HOME="$WORK/dlv-config" "$DLV" attach "$LIVE_PID"
+              --allow-non-terminal-interactive=true --check-go-version=false)
+    mkdir -p "$WORK/dlv-config"
+    bench_case "Delve" "live $LN: attach, detach" check_attached "${DLV_LIVE[@]}" --init "$WORK/dlv-detach.init"
+    bench_case "Delve" "live $LN: attach, goroutines, detach" check_delve "${DLV_LIVE[@]}" --init "$WORK/dlv-live.init"
+  fi
+  unset CHECK_N
+  kill -KILL "$LIVE_PID"; wait "$LIVE_PID" 2>/dev/null || true; LIVE_PID=""
+done
 
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -514,9 +560,9 @@ for what, d, o in [("every frame's locals, 100 frames", "goroutine G stack 110 -
     w(f"| {what} | \`{d}\` | \`{o}\` | {f(ob)} | {f(db)} | {ratio(dres[d], ores[o]) if d in dres and o in ores else 'n/a'} |")
 w("")
 targets = [("grouped summary wall", "go goroutines --group-by stack", 0, $TARGET_GROUPED_S, "s"),
-           ("go stacks wall (the grouped-summary budget)", "go stacks", 0, $TARGET_GROUPED_S, "s"),
-           ("go waits wall (the grouped-summary budget)", "go waits", 0, $TARGET_GROUPED_S, "s"),
-           ("go leaks wall (the grouped-summary budget)", "go leaks", 0, $TARGET_GROUPED_S, "s"),
+           ("go stacks wall", "go stacks", 0, $TARGET_BUDGET_S, "s"),
+           ("go waits wall", "go waits", 0, $TARGET_BUDGET_S, "s"),
+           ("go leaks wall", "go leaks", 0, $TARGET_BUDGET_S, "s"),
            ("full JSON wall", "go goroutines --json --frames all --output FILE", 0, $TARGET_JSON_S, "s"),
            ("lldb peak RSS (grouped)", "go goroutines --group-by stack", 1, $TARGET_RSS_MB, "MB"),
            ("lldb peak RSS (full JSON)", "go goroutines --json --frames all --output FILE", 1, $TARGET_RSS_MB, "MB"),
@@ -553,6 +599,42 @@ if o_open is not None:
         if a is not None:
             own = max(a - o_open, 0)
             w(f"- \`{label}\`: {own:.0f} MB, {own * 1048576 / $N:.0f} bytes per goroutine")
+live = [n for n in "$LIVE_NS".split()]
+live10k = None
+if live:
+    w("")
+    w("The live case: a running process, attach, the first listing, detach (the listing's own time is the row minus attach-and-detach):")
+    w("")
+    w("| goroutines | ours: attach → summary printed → detach, s | ours: the summary alone, s | Delve: attach → goroutines → detach, s | Delve: goroutines alone, s | Delve/ours (whole) |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    get = lambda label: res[label][0] if label in res else None
+    f = lambda v: f"{v:.2f}" if v is not None else "n/a"
+    for n in live:
+        o = get(f"live {n}: attach, go goroutines --group-by stack, detach")
+        d = get(f"live {n}: attach, goroutines, detach")
+        oa = da = None  # both tools' rows share the label: told apart by tool
+        for t, l, wl, c, r, st, nt in rows:
+            if t == "Delve" and l == f"live {n}: attach, detach" and st == "ok":
+                da = float(wl)
+            if t != "Delve" and l == f"live {n}: attach, detach" and st == "ok":
+                oa = float(wl)
+        ob = max(o - oa, 0) if o is not None and oa is not None else None
+        db = max(d - da, 0) if d is not None and da is not None else None
+        w(f"| {n} | {f(o)} | {f(ob)} | {f(d)} | {f(db)} | {ratio(d, o) if d is not None and o else 'n/a'} |")
+        if n == "10000" and o is not None:
+            live10k = o
+    if live10k is not None:
+        w("")
+        w(f"- live 10k, attach → first summary printed → detach: {live10k:.2f} s (target <= 0.5 s): {'met' if live10k <= 0.5 else 'MISSED'}")
+# Cost per goroutine, to compare runs of different N (the 2M run against the 1M one).
+w("")
+w("Per goroutine (wall and the engine's own memory, divided by N=$N):")
+w("")
+for label in ["go goroutines --group-by stack", "go goroutines --json --frames all --output FILE", "go stacks", "go waits", "go leaks"]:
+    if label in res:
+        a = anon.get(("goinspect (lldb)", label)); o_op = anon.get(("goinspect (lldb)", "(open the core)"))
+        mem = f", {max(a - o_op, 0) * 1048576 / $N:.0f} bytes" if a is not None and o_op is not None else ""
+        w(f"- \`{label}\`: {res[label][0] * 1e6 / $N:.2f} µs{mem}")
 if $N >= 1000000:
     # The million-goroutine targets (a core of 1M parked goroutines, Go 1.26, this machine).
     w("")
