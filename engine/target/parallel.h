@@ -88,8 +88,8 @@ void forEachItem(Memory& mem, const std::string& title, size_t n, Make make, Ite
     running.clear();
   };
   // This thread takes blocks too, and between them counts everyone's progress (and Ctrl-C).
+  uint64_t counted = 0;
   try {
-    uint64_t counted = 0;
     for (size_t b; !stop && (b = next.fetch_add(kParallelBlock)) < n;) {
       size_t e = std::min(n, b + kParallelBlock);
       for (size_t i = b; i < e; i++) item(*mine, i);
@@ -106,6 +106,9 @@ void forEachItem(Memory& mem, const std::string& title, size_t n, Make make, Ite
   joinAll();
   for (auto& w : workers)
     if (w->error) std::rethrow_exception(w->error);
+  // What the workers did last counts too, and Ctrl-C is looked at once more: even when
+  // they took every block, this thread has checked at least once.
+  progress.add(done - counted);
   for (auto& w : workers)
     for (size_t i : w->redo) item(*mine, i);
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -52,15 +53,23 @@ struct State {
 };
 
 // Reads item i's word through the Memory it is given (past the page cache, so that every
-// item makes its own read).
+// item makes its own read). The calling thread waits (up to 10 s) until a worker has made an
+// item, so that workers take part however the threads are scheduled: without it, a loaded
+// machine may let this thread take every block before a worker starts.
 std::vector<uint64_t> run(WordTarget& t, size_t n, int* made = nullptr) {
   Memory mem(t);
   std::vector<uint64_t> out(n, ~0ull);
   std::atomic<int> undone{0};
+  std::atomic<bool> workerRan{false};
   forEachItem(
       mem, "reading words", n, [&](Memory& m) { return std::make_unique<State>(State{m}); },
       [&](State& s, size_t i) {
         s.items++;
+        if (&s.mem != &mem) {
+          workerRan = true;
+        } else if (n >= kParallelMin && t.concurrent && std::thread::hardware_concurrency() >= 2) {
+          for (int k = 0; k < 10000 && !workerRan; k++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
         uint64_t v = 0;
         out[i] = s.mem.readOnce(kBase + 8 * i, &v, 8) ? v : 0;
       },
@@ -108,7 +117,7 @@ TEST_CASE("few items, or a target other threads may not read, run on the calling
 
 TEST_CASE("Ctrl-C during split work stops it and leaves as Interrupted", "[parallel]") {
   WordTarget t;
-  StopAfter fe(3);
+  StopAfter fe(0);  // the first look: this thread looks at least once, however few blocks it takes
   t.setFrontEnd(&fe);
   CHECK_THROWS_AS(run(t, 50 * kParallelMin), Interrupted);
   // The threads were joined (a std::thread left joinable would have ended the process) and
