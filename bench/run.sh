@@ -142,16 +142,22 @@ log "building bench/many with $GOVERSION"
 EXE=$WORK/many
 CORE=$WORK/core.many
 
+# wait_parked PID NAME SECONDS N: until bench/many (started with output to WORK/NAME.out and
+# NAME.err) says PARKED; dies if it exits first or takes longer.
+wait_parked() {
+  local pid=$1 name=$2 secs=$3 n=$4 i
+  for i in $(seq 1 $((secs * 10))); do
+    grep -q '^PARKED ' "$WORK/$name.out" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || die "bench/many exited early: $(cat "$WORK/$name.err")"
+    sleep 0.1
+  done
+  grep -q '^PARKED ' "$WORK/$name.out" || die "bench/many did not park $n goroutines in $secs s"
+}
+
 gcore_many() {
   (cd "$WORK" && exec ./many -n "$N" >"$WORK/many.out" 2>"$WORK/many.err") &
   MANY_PID=$!
-  local i
-  for i in $(seq 1 3000); do # 300 s
-    grep -q '^PARKED ' "$WORK/many.out" 2>/dev/null && break
-    kill -0 "$MANY_PID" 2>/dev/null || die "bench/many exited early: $(cat "$WORK/many.err")"
-    sleep 0.1
-  done
-  grep -q '^PARKED ' "$WORK/many.out" || die "bench/many did not park $N goroutines in 300 s"
+  wait_parked "$MANY_PID" many 300 "$N"
   timeout 600 gdb -batch -nx -p "$MANY_PID" -ex "gcore $CORE" >"$WORK/gcore.log" 2>&1 ||
     die "gcore failed: $(tail -5 "$WORK/gcore.log")"
   kill -KILL "$MANY_PID"; wait "$MANY_PID" 2>/dev/null || true; MANY_PID=""
@@ -491,12 +497,7 @@ for LN in $LIVE_NS; do
   log "live: parking $LN goroutines in a running bench/many"
   (cd "$WORK" && exec ./many -n "$LN" >"$WORK/live.out" 2>"$WORK/live.err") &
   LIVE_PID=$!
-  for i in $(seq 1 1200); do # 120 s
-    grep -q '^PARKED ' "$WORK/live.out" 2>/dev/null && break
-    kill -0 "$LIVE_PID" 2>/dev/null || die "bench/many exited early: $(cat "$WORK/live.err")"
-    sleep 0.1
-  done
-  grep -q '^PARKED ' "$WORK/live.out" || die "bench/many did not park $LN goroutines in 120 s"
+  wait_parked "$LIVE_PID" live 120 "$LN"
   CHECK_N=$LN
   if [ "$DO_LLDB" = 1 ] && [ -z "$PLUGIN_PROBLEM" ]; then
     LIVE_BASE=("$LLDB" --no-lldbinit -b -o "plugin load $PLUGIN_USED" -o "process attach -p $LIVE_PID")
