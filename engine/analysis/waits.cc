@@ -51,11 +51,16 @@ struct Offsets {
     // not changed since Go 1.0 where these fields are concerned (sema after a 4-byte
     // state, RWMutex's semaphores after its Mutex, the notifyList after Cond's Locker).
     condNotify = p.offOpt("sync.Cond", "notify").value_or(16);
+    mutexSema = p.offOpt("sync.Mutex", {"mu.sema", "sema"}).value_or(4);
+    rwW = p.offOpt("sync.RWMutex", "w").value_or(0);
+    rwWriterSem = p.offOpt("sync.RWMutex", "writerSem").value_or(8);
+    rwReaderSem = p.offOpt("sync.RWMutex", "readerSem").value_or(12);
+    wgSema = p.offOpt("sync.WaitGroup", "sema").value_or(8);
   }
   std::optional<uint64_t> gWaiting, gTimer, gSleepWhen, sgG, sgNext, sgWaitlink, sgC, chQcount,
       chDataqsiz, chClosed, chElemtype, chTimer, chRecvq, chSendq, timerWhen, nlHead, pdRg, pdWg,
       pdFd, pdSelf;
-  uint64_t condNotify;
+  uint64_t condNotify, mutexSema, rwW, rwWriterSem, rwReaderSem, wgSema;
 };
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -343,7 +348,6 @@ class Analyzer {
   WaitEntry syncObject(const GoroutineView& v, uint64_t sema) {
     WaitEntry e = entry("sema", sema);
     e.sema = sema;
-    uint64_t mutexSema = prog_.offOpt("sync.Mutex", {"mu.sema", "sema"}).value_or(4);
     bool inMutex = false;
     for (const Frame& f : v.bt.frames) {
       std::string_view fn = f.function;
@@ -351,26 +355,25 @@ class Analyzer {
           fn == "internal/sync.(*Mutex).lockSlow") {
         inMutex = true;
         e.kind = "mutex";
-        e.address = sema - mutexSema;
+        e.address = sema - o_.mutexSema;
         continue;
       }
       if (fn == "sync.(*RWMutex).Lock") {
         e.kind = "rwmutex";
         e.side = "writer";
         // Waiting for rw.w (another writer holds it), or for the readers to leave.
-        e.address = inMutex ? sema - mutexSema - prog_.offOpt("sync.RWMutex", "w").value_or(0)
-                            : sema - prog_.offOpt("sync.RWMutex", "writerSem").value_or(8);
+        e.address = inMutex ? sema - o_.mutexSema - o_.rwW : sema - o_.rwWriterSem;
         return e;
       }
       if (fn == "sync.(*RWMutex).RLock") {
         e.kind = "rwmutex";
         e.side = "reader";
-        e.address = sema - prog_.offOpt("sync.RWMutex", "readerSem").value_or(12);
+        e.address = sema - o_.rwReaderSem;
         return e;
       }
       if (fn == "sync.(*WaitGroup).Wait") {
         e.kind = "waitgroup";
-        e.address = sema - prog_.offOpt("sync.WaitGroup", "sema").value_or(8);
+        e.address = sema - o_.wgSema;
         return e;
       }
       if (inMutex) return e;  // a Mutex on its own
