@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "fresh_memory.h"
 #include "progress.h"
 
 namespace goinspect {
@@ -53,6 +54,8 @@ StackReport stackReport(Runtime& rt, const Snapshot& snap) {
   r.maxStack = rt.maxstacksize();
 
   r.goroutines.reserve(snap.goroutines.size());
+  adviseHugePages(r.goroutines);
+  Prefault ahead(r.goroutines, snap.goroutines.size());
   RecursionsByShape recursions;  // the snapshot keeps every shape alive meanwhile
   Progress progress(rt.mem().target(), "measuring stacks", snap.goroutines.size());
   for (const GoroutineView& v : snap.goroutines) {

@@ -11,6 +11,7 @@
 #include "deadlock.h"
 #include "gotype.h"
 #include "bounds.h"
+#include "fresh_memory.h"
 #include "parallel.h"
 #include "progress.h"
 #include "runtime.h"
@@ -94,10 +95,17 @@ class Analyzer {
     if (snap_.now > 0) w_.now = snap_.now;
     w_.nowExact = snap_.nowExact;
     Progress progress(mem_.target(), "finding what goroutines wait on", snap_.goroutines.size());
-    w_.goroutines.reserve(snap_.goroutines.size());
-    w_.entries.reserve(snap_.goroutines.size());
+    size_t blocked = std::count_if(snap_.goroutines.begin(), snap_.goroutines.end(), isBlocked);
+    w_.goroutines.reserve(blocked);
+    adviseHugePages(w_.goroutines);
+    // A select waits on one entry per case: room for two a goroutine. Capacity never
+    // written is address space, not memory; growing would copy every entry and touch
+    // twice the pages.
+    w_.entries.reserve(2 * blocked);
+    adviseHugePages(w_.entries);
+    Prefault aheadG(w_.goroutines, blocked), aheadE(w_.entries, blocked);
     std::vector<size_t> firsts;  // each goroutine's first entry, until the entries stop moving
-    firsts.reserve(snap_.goroutines.size());
+    firsts.reserve(blocked);
     for (const GoroutineView& v : snap_.goroutines) {
       progress.tick();
       if (!isBlocked(v)) continue;
