@@ -4,17 +4,25 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <thread>
 #include <unordered_map>
 
+#include "fresh_memory.h"
 #include "parallel.h"
 #include "progress.h"
 
 namespace goinspect {
 
 namespace {
+
+// How far ahead the loops over every goroutine prefetch (Target::prefetch): far enough for
+// a miss to be served meanwhile, near enough for the lines to be still cached when used. The
+// stack's first bytes are where unwinding starts, its innermost frames.
+constexpr size_t kAhead = 8;
+constexpr uint64_t kStackAhead = 512;
 
 // GOROOT as the runtime's own files record it: ".../src/runtime/proc.go" → "...".
 std::string gorootOf(GoProgram& prog) {
@@ -116,8 +124,8 @@ class Viewer {
   std::unordered_map<const void*, std::pair<std::shared_ptr<const std::vector<bool>>, int>> userOfShape_;
 };
 
-// Sorts views (only their g read so far) by goid, stably, moving each view once: an
-// index is sorted, then the permutation is applied cycle by cycle.
+// Sorts views (only their g read so far, so only it moves) by goid, stably, moving each g
+// once: an index is sorted, then the permutation is applied cycle by cycle.
 void inGoidOrder(std::vector<GoroutineView>& views) {
   std::vector<uint32_t> order(views.size());  // bounds::kMaxGoroutines fits
   for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
@@ -127,18 +135,90 @@ void inGoidOrder(std::vector<GoroutineView>& views) {
   for (size_t start = 0; start < views.size(); start++) {
     if (placed[start]) continue;
     // Position k takes the view at order[k]; follow the cycle back to start.
-    GoroutineView held = std::move(views[start]);
+    G held = views[start].g;
     size_t k = start;
     while (true) {
       placed[k] = true;
       size_t from = order[k];
       if (from == start) {
-        views[k] = std::move(held);
+        views[k].g = held;
         break;
       }
-      views[k] = std::move(views[from]);
+      views[k].g = views[from].g;
       k = from;
     }
+  }
+}
+
+struct ReadState {
+  ReadState(Memory& m, std::vector<std::pair<size_t, std::string>>& e) : mem(m), errors(e) {}
+  Memory& mem;
+  std::vector<std::pair<size_t, std::string>>& errors;
+  uint64_t deadWithStack = 0, deadStackBytes = 0;
+};
+
+// Reads every g of allgs into a view of its own if it is live, split over the cores as
+// fillViews is. Twice: the first pass reads only the status, so that views holds a view per
+// live g and no more (allgs keeps every g the process ever had, and a process that once ran
+// a million goroutines may now run a thousand); the second reads each g whole where the first
+// pass left it mapped and in the TLB, and counts the dead ones that keep a stack.
+void readGs(Runtime& rt, Target& target, const std::vector<uint64_t>& gps, std::vector<GoroutineView>& views,
+            Snapshot& snap) {
+  size_t gSize = rt.prog().sizeOf("runtime.g");
+  constexpr uint32_t kDead = ~0u;
+  std::vector<uint32_t> slot(gps.size(), kDead);  // index in views, or kDead
+  forEachItem(
+      rt.mem(), "reading goroutines", gps.size(), [&](Memory& m) { return std::make_unique<Memory*>(&m); },
+      [&](Memory*& m, size_t i) {
+        if (i + kAhead < gps.size()) target.prefetch(gps[i + kAhead], 64);
+        slot[i] = rt.deadG(gps[i], *m) ? kDead : 0;
+      },
+      [&](Memory*&, size_t i) { slot[i] = kDead; });
+  size_t n = 0;
+  for (uint32_t& s : slot)
+    if (s != kDead) s = n++;  // bounds::kMaxGoroutines fits
+  views.reserve(n);
+  adviseHugePages(views);
+  {
+    Prefault ahead(views, n);
+    views.resize(n);
+  }
+  using Errors = std::vector<std::pair<size_t, std::string>>;  // (index in allgs, what failed)
+  std::deque<Errors> errors;  // one per thread, made on this one
+  std::deque<ReadState> states;
+  std::vector<uint8_t> failed(n);
+  forEachItem(
+      rt.mem(), "reading goroutines", gps.size(),
+      [&](Memory& m) { return std::make_unique<ReadState*>(&states.emplace_back(m, errors.emplace_back())); },
+      [&](ReadState*& st, size_t i) {
+        if (i + kAhead < gps.size()) target.prefetch(gps[i + kAhead], gSize);
+        std::string err;
+        auto g = rt.readG(gps[i], &err, st->mem);
+        if (!g) {
+          st->errors.push_back({i, std::move(err)});
+          if (slot[i] != kDead) failed[slot[i]] = 1;
+        } else if (slot[i] != kDead) {
+          views[slot[i]].g = *g;
+        } else if (g->stackHi > g->stackLo && g->stackLo) {
+          st->deadWithStack++;
+          st->deadStackBytes += g->stackHi - g->stackLo;
+        }
+      },
+      [&](ReadState*& st, size_t i) {  // readG is the item's one read: a missed one failed
+        if (!st->errors.empty() && st->errors.back().first == i) st->errors.pop_back();
+        if (slot[i] != kDead) failed[slot[i]] = 0;
+      });
+  for (const ReadState& st : states) snap.deadWithStack += st.deadWithStack, snap.deadStackBytes += st.deadStackBytes;
+  Errors all;
+  for (Errors& e : errors) all.insert(all.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  for (auto& [i, err] : all) snap.errors.push_back(std::move(err));
+  // A g whose status said live but that could not be read whole has no view.
+  if (std::find(failed.begin(), failed.end(), 1) != failed.end()) {
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++)
+      if (!failed[k]) views[kept++].g = views[k].g;  // only g is set yet
+    views.resize(kept);
   }
 }
 
@@ -151,7 +231,14 @@ void fillViews(Runtime& rt, Target& target, std::vector<GoroutineView>& views, i
   forEachItem(
       rt.mem(), "unwinding goroutines", views.size(),
       [&](Memory& m) { return std::make_unique<Viewer>(rt, target, m); },
-      [&](Viewer& viewer, size_t i) { viewer.fill(views[i], now); },
+      [&](Viewer& viewer, size_t i) {
+        if (i + kAhead < views.size()) {
+          const G& next = views[i + kAhead].g;
+          if (next.sched.sp >= next.stackLo && next.sched.sp < next.stackHi)
+            target.prefetch(next.sched.sp, std::min<uint64_t>(next.stackHi - next.sched.sp, kStackAhead));
+        }
+        viewer.fill(views[i], now);
+      },
       [&](Viewer&, size_t i) {  // back to the g alone
         G g = views[i].g;
         views[i] = GoroutineView{};
@@ -174,25 +261,10 @@ Snapshot takeSnapshot(Runtime& rt, Target& target) {
   // Each live g goes straight into its view (a million g headers are not kept twice); the
   // rest of the view is made once the clock is known and the views are in goid order.
   std::vector<GoroutineView>& views = snap.goroutines;
-  views.reserve(gps.size());
-  int64_t newestWaitsince = 0;
-  Progress reading(target, "reading goroutines", gps.size());
-  for (uint64_t gp : gps) {
-    reading.tick();
-    std::string err;
-    if (auto g = rt.readG(gp, &err)) {
-      if (!rt.isDead(g->status)) {
-        views.emplace_back().g = *g;
-        newestWaitsince = std::max(newestWaitsince, g->waitsince);
-      } else if (g->stackHi > g->stackLo && g->stackLo) {
-        snap.deadWithStack++;
-        snap.deadStackBytes += g->stackHi - g->stackLo;
-      }
-    } else {
-      snap.errors.push_back(err);
-    }
-  }
+  readGs(rt, target, gps, views, snap);
   snap.nowExact = rt.mem().target().monotonicNow().has_value();
+  int64_t newestWaitsince = 0;
+  for (const GoroutineView& v : views) newestWaitsince = std::max(newestWaitsince, v.g.waitsince);
   int64_t now = snap.now = rt.nowEstimate(newestWaitsince);
   inGoidOrder(views);
   fillViews(rt, target, views, now);

@@ -112,15 +112,20 @@ std::vector<uint64_t> Runtime::allgs() {
   return out;
 }
 
-std::optional<G> Runtime::readG(uint64_t gp, std::string* err) {
+bool Runtime::deadG(uint64_t gp, Memory& mem) const {
+  auto st = gp ? mem.u32(gp + go_.status) : std::nullopt;
+  return st && isDead(*st & ~kGscan);
+}
+
+std::optional<G> Runtime::readG(uint64_t gp, std::string* err, Memory& mem) const {
   // The g's bytes where they lie (a mapped core: only the fields' cache lines are touched),
   // else a copy; no allocation either way (a million gs are read).
   std::array<uint8_t, 2048> local;
   std::vector<uint8_t> big;
-  const uint8_t* bytes = gp ? mem_.target().inPlace(gp, gSize_) : nullptr;
+  const uint8_t* bytes = gp ? mem.target().inPlace(gp, gSize_) : nullptr;
   if (!bytes && gp) {
     uint8_t* into = gSize_ <= local.size() ? local.data() : (big.resize(gSize_), big.data());
-    if (mem_.read(gp, into, gSize_)) bytes = into;
+    if (mem.read(gp, into, gSize_)) bytes = into;
   }
   if (!bytes) {
     if (err) *err = fmt::format("cannot read g at {:#x}", gp);

@@ -74,7 +74,11 @@ class Runtime {
   // Throws Error when allgs cannot be found or read.
   std::vector<uint64_t> allgs();
   // Reads one g; nullopt (with *err set) if unreadable or implausible.
-  std::optional<G> readG(uint64_t gp, std::string* err);
+  std::optional<G> readG(uint64_t gp, std::string* err) { return readG(gp, err, mem_); }
+  // The same through another Memory: a worker thread's (parallel.h).
+  std::optional<G> readG(uint64_t gp, std::string* err, Memory& mem) const;
+  // Whether the g at gp is dead by its status alone (false when unreadable: readG tells why).
+  bool deadG(uint64_t gp, Memory& mem) const;
   // Every M on runtime.allm, cycle-checked.
   const std::vector<M>& allms();
   const M* mByAddr(uint64_t addr);
