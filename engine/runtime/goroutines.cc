@@ -164,7 +164,7 @@ struct ReadState {
 // pass left it mapped and in the TLB, and counts the dead ones that keep a stack.
 void readGs(Runtime& rt, Target& target, const std::vector<uint64_t>& gps, std::vector<GoroutineView>& views,
             Snapshot& snap) {
-  size_t gSize = rt.prog().sizeOf("runtime.g");
+  size_t gSize = rt.gSize();
   constexpr uint32_t kDead = ~0u;
   std::vector<uint32_t> slot(gps.size(), kDead);  // index in views, or kDead
   forEachItem(

@@ -77,6 +77,7 @@ class Runtime {
   std::optional<G> readG(uint64_t gp, std::string* err) { return readG(gp, err, mem_); }
   // The same through another Memory: a worker thread's (parallel.h).
   std::optional<G> readG(uint64_t gp, std::string* err, Memory& mem) const;
+  uint64_t gSize() const { return gSize_; }  // sizeof(runtime.g)
   // Whether the g at gp is dead by its status alone (false when unreadable: readG tells why).
   bool deadG(uint64_t gp, Memory& mem) const;
   // Every M on runtime.allm, cycle-checked.
